@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// migrations is the schema, append-only: step i+1 is migrations[i]. A shipped step is
+// never edited; a change is a new step. Each runs in its own transaction together with
+// the row that records it, so a crash leaves the schema at a step boundary.
+var migrations = []string{
+	// 1: key/value facts about the database itself (the secret check, for one), and the
+	// row that the health check writes and reads back to prove the file is writable.
+	`CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE health_probe (
+		id         INTEGER PRIMARY KEY CHECK (id = 1),
+		checked_at INTEGER NOT NULL -- unix nanoseconds
+	) STRICT;`,
+}
+
+// ErrNewerSchema means the database was written by a newer Nexus.
+var ErrNewerSchema = errors.New("database schema is newer than this binary")
+
+// SchemaVersion is the number of migrations this binary knows.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate applies every pending migration, each in its own transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	_, err := s.rw.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at TEXT NOT NULL
+	) STRICT`)
+	if err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	current, err := s.schemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("store: %s is at schema version %d, this binary knows %d: %w; upgrade nexus or use a copy of the database from before",
+			s.path, current, len(migrations), ErrNewerSchema)
+	}
+	for v := current + 1; v <= len(migrations); v++ {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+				return fmt.Errorf("store: migration %d: %w", v, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+				v, time.Now().UTC().Format(time.RFC3339))
+			if err != nil {
+				return fmt.Errorf("store: record migration %d: %w", v, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// schemaVersion is the highest applied migration, 0 for a new database.
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.rw.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("store: read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// SchemaVersion is the database's applied schema version.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) { return s.schemaVersion(ctx) }
