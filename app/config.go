@@ -25,7 +25,13 @@ type Config struct {
 	Workers   WorkersConfig `toml:"workers"`
 	X         XConfig       `toml:"x"`
 	LLM       LLMConfig     `toml:"llm"`
+	Auth      AuthConfig    `toml:"auth"`
 	Log       LogConfig     `toml:"log"`
+}
+
+// AuthConfig is how people log in to the web UI.
+type AuthConfig struct {
+	SessionTTL time.Duration `toml:"session_ttl"`
 }
 
 // ServerConfig is the HTTP server.
@@ -33,6 +39,8 @@ type ServerConfig struct {
 	Addr            string        `toml:"addr"`
 	BodyLimit       int64         `toml:"body_limit"`
 	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
+	TrustedProxies  []string      `toml:"trusted_proxies"`
+	CORSOrigins     []string      `toml:"cors_origins"`
 }
 
 // WorkersConfig is the background job pool.
@@ -69,6 +77,8 @@ func DefaultConfig() Config {
 			Addr:            "127.0.0.1:8000",
 			BodyLimit:       1 << 20,
 			ShutdownTimeout: 30 * time.Second,
+			TrustedProxies:  []string{},
+			CORSOrigins:     []string{},
 		},
 		Workers: WorkersConfig{Concurrency: 4},
 		X: XConfig{
@@ -76,8 +86,9 @@ func DefaultConfig() Config {
 			WebBase:       "https://x.com",
 			TransactionID: "auto",
 		},
-		LLM: LLMConfig{Model: "gemini-2.5-flash"},
-		Log: LogConfig{Level: "info", Format: "auto"},
+		LLM:  LLMConfig{Model: "gemini-2.5-flash"},
+		Auth: AuthConfig{SessionTTL: 14 * 24 * time.Hour},
+		Log:  LogConfig{Level: "info", Format: "auto"},
 	}
 }
 
@@ -175,6 +186,14 @@ func (f field) setString(s string) error {
 			return errors.New("not an integer")
 		}
 		f.value.SetInt(n)
+	case reflect.Slice: // []string, comma-separated in variables and flags
+		list := []string{}
+		for _, item := range strings.Split(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		f.value.Set(reflect.ValueOf(list))
 	case reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -323,6 +342,20 @@ func (c *Config) validate(source map[string]string) error {
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		return bad("server.shutdown_timeout", "must be positive")
+	}
+	for _, p := range c.Server.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return bad("server.trusted_proxies", fmt.Sprintf("%q is not an IP address or CIDR range", p))
+		}
+	}
+	for _, o := range c.Server.CORSOrigins {
+		u, err := url.Parse(o)
+		if o == "*" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return bad("server.cors_origins", fmt.Sprintf("%q is not an origin like https://app.example.com (\"*\" is refused: the API uses credentials)", o))
+		}
+	}
+	if c.Auth.SessionTTL < time.Minute {
+		return bad("auth.session_ttl", "must be at least 1m")
 	}
 	if c.Workers.Concurrency < 1 || c.Workers.Concurrency > 256 {
 		return bad("workers.concurrency", fmt.Sprintf("must be between 1 and 256, got %d", c.Workers.Concurrency))

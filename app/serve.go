@@ -69,16 +69,24 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 	}
 	s := &server{cfg: cfg, log: log, store: st, sched: sched, pool: pipeline.NewPool(cfg.Workers.Concurrency, log)}
 	v, _, _ := buildInfo()
-	s.web = web.New(web.Options{
-		Log:       log,
-		BodyLimit: cfg.Server.BodyLimit,
-		Version:   v,
+	s.web, err = web.New(web.Options{
+		Log:            log,
+		Store:          st,
+		BodyLimit:      cfg.Server.BodyLimit,
+		Version:        v,
+		SessionTTL:     cfg.Auth.SessionTTL,
+		TrustedProxies: cfg.Server.TrustedProxies,
+		CORSOrigins:    cfg.Server.CORSOrigins,
 		Checks: []web.Check{
 			{Name: "database", Fn: st.Ping},
 			{Name: "workers", Fn: s.pool.Health},
 			{Name: "scheduler", Fn: sched.Health},
 		},
 	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.http = &http.Server{
 		Handler:           s.web.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

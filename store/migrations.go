@@ -22,6 +22,67 @@ var migrations = []string{
 		id         INTEGER PRIMARY KEY CHECK (id = 1),
 		checked_at INTEGER NOT NULL -- unix nanoseconds
 	) STRICT;`,
+
+	// 2: identities. Every later table carries org_id; a user reaches an organization
+	// only through a membership. Tokens and sessions are stored as SHA-256 hashes, so a
+	// copy of the database does not hand out working credentials.
+	`CREATE TABLE organizations (
+		id         INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		created_at TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE users (
+		id                  INTEGER PRIMARY KEY,
+		email               TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		password_hash       TEXT NOT NULL,
+		created_at          TEXT NOT NULL,
+		password_changed_at TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE memberships (
+		org_id     INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		role       TEXT NOT NULL CHECK (role IN ('admin', 'member')),
+		created_at TEXT NOT NULL,
+		PRIMARY KEY (org_id, user_id)
+	) STRICT;
+	CREATE INDEX memberships_user ON memberships (user_id);
+	CREATE TABLE api_tokens (
+		id           INTEGER PRIMARY KEY,
+		org_id       INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		name         TEXT NOT NULL,
+		prefix       TEXT NOT NULL,
+		hash         BLOB NOT NULL UNIQUE,
+		created_at   TEXT NOT NULL,
+		last_used_at TEXT,
+		expires_at   TEXT,
+		revoked_at   TEXT
+	) STRICT;
+	CREATE INDEX api_tokens_org ON api_tokens (org_id, user_id);
+	CREATE TABLE sessions (
+		id           INTEGER PRIMARY KEY,
+		hash         BLOB NOT NULL UNIQUE,
+		org_id       INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		csrf_token   TEXT NOT NULL,
+		ip           TEXT NOT NULL,
+		created_at   TEXT NOT NULL,
+		last_seen_at TEXT NOT NULL,
+		expires_at   TEXT NOT NULL,
+		revoked_at   TEXT
+	) STRICT;
+	CREATE INDEX sessions_user ON sessions (user_id);
+	CREATE TABLE audit_log (
+		id      INTEGER PRIMARY KEY,
+		org_id  INTEGER REFERENCES organizations (id) ON DELETE CASCADE,
+		user_id INTEGER,          -- no foreign key: the entry outlives the user
+		actor   TEXT NOT NULL,    -- e-mail or "cli" at the time of the event
+		action  TEXT NOT NULL,    -- login.success, token.create, ...
+		target  TEXT NOT NULL,
+		ip      TEXT NOT NULL,
+		at      TEXT NOT NULL
+	) STRICT;
+	CREATE INDEX audit_log_org ON audit_log (org_id, id);`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v5"
+
+	"nexus/store"
 )
 
 // Error is an API error with its HTTP status and a stable machine code.
@@ -43,6 +45,14 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &ae):
+	case errors.Is(err, store.ErrNotFound):
+		ae = apiError(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrLastAdmin):
+		ae = apiError(http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, store.ErrAlreadySetUp):
+		ae = apiError(http.StatusConflict, "already_set_up", "Nexus is already set up; log in instead")
+	case errors.Is(err, store.ErrUnauthenticated):
+		ae = apiError(http.StatusUnauthorized, "unauthorized", "invalid, revoked or expired credentials")
 	case errors.As(err, &he):
 		ae = apiError(he.Code, codeForStatus(he.Code), he.Message)
 		if ae.Message == "" {

@@ -36,7 +36,10 @@ func (s *syncBuffer) String() string {
 func newTestServer(t *testing.T, checks ...Check) (*Server, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	s := New(Options{Log: zerolog.New(logs), BodyLimit: 1024, Checks: checks, Version: "test"})
+	s, err := New(Options{Log: zerolog.New(logs), BodyLimit: 1024, Checks: checks, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return s, logs
 }
 
