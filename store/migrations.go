@@ -83,6 +83,36 @@ var migrations = []string{
 		at      TEXT NOT NULL
 	) STRICT;
 	CREATE INDEX audit_log_org ON audit_log (org_id, id);`,
+
+	// 3: the X session pool. Cookies and the proxy URL (it may carry a password) are
+	// sealed. Locks are per operation, because X rate-limits each GraphQL operation
+	// separately; cooldown_until parks the whole account (a first bare 403).
+	// in_use_until is a lease, not a flag, so that a crashed process frees its accounts.
+	`CREATE TABLE x_accounts (
+		id             INTEGER PRIMARY KEY,
+		org_id         INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		name           TEXT NOT NULL,
+		cookies        BLOB NOT NULL,
+		proxy          BLOB,
+		user_agent     TEXT NOT NULL,
+		active         INTEGER NOT NULL DEFAULT 1,
+		last_error     TEXT NOT NULL DEFAULT '',
+		bare_403s      INTEGER NOT NULL DEFAULT 0,
+		cooldown_until TEXT,
+		last_used_at   TEXT,
+		created_at     TEXT NOT NULL,
+		UNIQUE (org_id, name)
+	) STRICT;
+	CREATE TABLE x_account_ops (
+		account_id   INTEGER NOT NULL REFERENCES x_accounts (id) ON DELETE CASCADE,
+		operation    TEXT NOT NULL,
+		locked_until TEXT,
+		in_use_until TEXT,
+		requests     INTEGER NOT NULL DEFAULT 0,
+		errors       INTEGER NOT NULL DEFAULT 0,
+		last_used_at TEXT,
+		PRIMARY KEY (account_id, operation)
+	) STRICT;`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.
