@@ -67,7 +67,8 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 		st.Close()
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: log, store: st, sched: sched, pool: pipeline.NewPool(cfg.Workers.Concurrency, log)}
+	s := &server{cfg: cfg, log: log, store: st, sched: sched,
+		pool: pipeline.NewPool(st, pipeline.PoolOptions{Size: cfg.Workers.Concurrency, Handlers: map[string]pipeline.Handler{}}, log)}
 	v, _, _ := buildInfo()
 	s.web, err = web.New(web.Options{
 		Log:            log,

@@ -8,34 +8,6 @@ import (
 	"github.com/rs/zerolog"
 )
 
-func TestPoolHealth(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	p := NewPool(3, zerolog.Nop())
-	if err := p.Health(ctx); err == nil {
-		t.Fatal("healthy before start")
-	}
-	p.Start(ctx)
-	deadline := time.Now().Add(5 * time.Second)
-	for p.Health(ctx) != nil && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if err := p.Health(ctx); err != nil {
-		t.Fatalf("after start: %v", err)
-	}
-	p.Wake()
-	p.Wake() // never blocks, even with nobody listening yet
-	if err := p.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Health(ctx); err == nil {
-		t.Fatal("healthy after stop")
-	}
-	if p.alive.Load() != 0 {
-		t.Fatalf("%d workers alive after stop", p.alive.Load())
-	}
-}
-
 func TestSchedulerHeartbeat(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -113,6 +113,32 @@ var migrations = []string{
 		last_used_at TEXT,
 		PRIMARY KEY (account_id, operation)
 	) STRICT;`,
+
+	// 4: the job table, the queue of record for all background work. Times are unix
+	// milliseconds: the claim query runs thousands of times a second and compares them.
+	// key makes enqueueing idempotent: a step enqueued twice (a retried parent, a
+	// restart) exists once. The partial indexes keep the claim and the lease sweep
+	// cheap however many finished jobs accumulate.
+	`CREATE TABLE jobs (
+		id           INTEGER PRIMARY KEY,
+		org_id       INTEGER NOT NULL,
+		kind         TEXT NOT NULL,
+		key          TEXT NOT NULL UNIQUE,
+		payload      BLOB NOT NULL,
+		run_id       INTEGER,
+		state        TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'dead')),
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		max_attempts INTEGER NOT NULL DEFAULT 5,
+		run_at       INTEGER NOT NULL,
+		lease_owner  TEXT,
+		lease_until  INTEGER,
+		last_error   TEXT NOT NULL DEFAULT '',
+		created_at   INTEGER NOT NULL,
+		finished_at  INTEGER
+	) STRICT;
+	CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state = 'queued';
+	CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'running';
+	CREATE INDEX jobs_run ON jobs (run_id, state) WHERE run_id IS NOT NULL;`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.
