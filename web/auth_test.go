@@ -137,6 +137,14 @@ func newMemberA(e *apiEnv) store.Member {
 	return m
 }
 
+func newXAccountA(e *apiEnv) store.XAccount {
+	a, err := e.st.AddXAccount(context.Background(), e.orgA.ID, fmt.Sprintf("x%d", time.Now().UnixNano()), []byte(`{"auth_token":"t","ct0":"c"}`), "", "UA")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
 var routeCases = map[string]routeCase{
 	"POST /api/v1/auth/logout": {as: "memberA", status: 204, prepare: staticPath("/api/v1/auth/logout", "")},
 	"GET /api/v1/me":           {as: "memberA", status: 200, prepare: staticPath("/api/v1/me", "")},
@@ -158,7 +166,18 @@ var routeCases = map[string]routeCase{
 		}
 		return fmt.Sprintf("/api/v1/tokens/%d", tok.ID), ""
 	}},
-	"GET /api/v1/audit": {as: "adminA", status: 200, prepare: staticPath("/api/v1/audit", "")},
+	"GET /api/v1/audit":    {as: "adminA", status: 200, prepare: staticPath("/api/v1/audit", "")},
+	"GET /api/v1/accounts": {as: "memberA", status: 200, prepare: staticPath("/api/v1/accounts", "")},
+	"POST /api/v1/accounts": {as: "adminA", status: 201, prepare: func(e *apiEnv) (string, string) {
+		return "/api/v1/accounts", fmt.Sprintf(`{"name":"acct%d","cookies":"auth_token=tok%d; ct0=csrf"}`, time.Now().UnixNano(), time.Now().UnixNano())
+	}},
+	"DELETE /api/v1/accounts/:id": {as: "adminA", status: 204, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/accounts/%d", newXAccountA(e).ID), ""
+	}},
+	"POST /api/v1/accounts/:id/reactivate": {as: "adminA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/accounts/%d/reactivate", newXAccountA(e).ID), ""
+	}},
+	"POST /api/v1/accounts/reset-locks": {as: "adminA", status: 204, prepare: staticPath("/api/v1/accounts/reset-locks", "")},
 }
 
 // publicRoutes need no credentials; each has its own test below.

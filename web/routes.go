@@ -39,6 +39,12 @@ func (s *Server) routes(e *echo.Echo) {
 	add("POST", "/tokens", s.createToken, member)
 	add("DELETE", "/tokens/:id", s.revokeToken, member)
 
+	add("GET", "/accounts", s.listAccounts, member)
+	add("POST", "/accounts", s.createAccount, admin)
+	add("DELETE", "/accounts/:id", s.deleteAccount, admin)
+	add("POST", "/accounts/:id/reactivate", s.reactivateAccount, admin)
+	add("POST", "/accounts/reset-locks", s.resetAccountLocks, admin)
+
 	add("GET", "/audit", s.auditLog, admin)
 
 	e.RouteNotFound("/*", func(c *echo.Context) error {
