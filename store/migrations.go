@@ -139,6 +139,43 @@ var migrations = []string{
 	CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state = 'queued';
 	CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'running';
 	CREATE INDEX jobs_run ON jobs (run_id, state) WHERE run_id IS NOT NULL;`,
+
+	// 5: campaigns and what listening finds. A campaign's definition is one JSON
+	// document (its lists would be a table each for no query that needs them); the
+	// name and schedule are columns because they are looked up. Tweets are stored once
+	// per organization whatever number of campaigns match them; campaign_tweets says
+	// which campaign found which tweet in which run, which is also how a run counts
+	// what was new.
+	`CREATE TABLE campaigns (
+		id          INTEGER PRIMARY KEY,
+		org_id      INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		name        TEXT NOT NULL,
+		schedule    TEXT NOT NULL DEFAULT '',
+		definition  TEXT NOT NULL,
+		created_at  TEXT NOT NULL,
+		updated_at  TEXT NOT NULL,
+		UNIQUE (org_id, name)
+	) STRICT;
+	-- A rowid table, not WITHOUT ROWID: rows of a kilobyte or more make a clustered
+	-- primary key B-tree split and copy far more than a small separate index does.
+	CREATE TABLE tweets (
+		org_id          INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		id              TEXT NOT NULL,
+		conversation_id TEXT NOT NULL,
+		username        TEXT NOT NULL,
+		created_at      TEXT NOT NULL,
+		data            BLOB NOT NULL, -- the Tweet as JSON, DESIGN.md's fields
+		updated_at      TEXT NOT NULL,
+		UNIQUE (org_id, id)
+	) STRICT;
+	CREATE INDEX tweets_conversation ON tweets (org_id, conversation_id);
+	CREATE TABLE campaign_tweets (
+		campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+		tweet_id    TEXT NOT NULL,
+		run_id      INTEGER NOT NULL,
+		PRIMARY KEY (campaign_id, tweet_id)
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX campaign_tweets_run ON campaign_tweets (run_id);`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.
