@@ -176,6 +176,96 @@ var migrations = []string{
 		PRIMARY KEY (campaign_id, tweet_id)
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX campaign_tweets_run ON campaign_tweets (run_id);`,
+
+	// 6: listening runs and what they produce. A run's progress is counted from these
+	// rows and from its jobs, never kept only in memory, so it survives a restart.
+	// A conversation is one per (campaign, root tweet); content_hash changes when its
+	// thread does, analyzed_hash says which content the last analysis saw. One
+	// opportunity per conversation and one delivery per (opportunity, integration):
+	// the unique keys are what makes "delivered exactly once" hold across retries.
+	`CREATE TABLE runs (
+		id            INTEGER PRIMARY KEY,
+		org_id        INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		campaign_id   INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+		status        TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+		trigger       TEXT NOT NULL,
+		query         TEXT NOT NULL DEFAULT '',
+		since_id      TEXT NOT NULL DEFAULT '',
+		search_cursor TEXT NOT NULL DEFAULT '',
+		search_done   INTEGER NOT NULL DEFAULT 0,
+		search_pages  INTEGER NOT NULL DEFAULT 0,
+		tweets_found  INTEGER NOT NULL DEFAULT 0,
+		newest_id     TEXT NOT NULL DEFAULT '',
+		error         TEXT NOT NULL DEFAULT '',
+		created_at    TEXT NOT NULL,
+		started_at    TEXT,
+		finished_at   TEXT
+	) STRICT;
+	CREATE INDEX runs_campaign ON runs (campaign_id, id);
+	CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'running');
+	CREATE TABLE conversations (
+		id              INTEGER PRIMARY KEY,
+		org_id          INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		campaign_id     INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+		conversation_id TEXT NOT NULL,
+		hit_id          TEXT NOT NULL,
+		run_id          INTEGER NOT NULL,
+		thread          BLOB NOT NULL DEFAULT '[]',
+		tweet_count     INTEGER NOT NULL DEFAULT 0,
+		complete        INTEGER NOT NULL DEFAULT 0,
+		content_hash    TEXT NOT NULL DEFAULT '',
+		analyzed_hash   TEXT NOT NULL DEFAULT '',
+		updated_at      TEXT NOT NULL,
+		UNIQUE (campaign_id, conversation_id)
+	) STRICT;
+	CREATE INDEX conversations_run ON conversations (run_id);
+	CREATE TABLE analyses (
+		id              INTEGER PRIMARY KEY,
+		org_id          INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+		run_id          INTEGER NOT NULL,
+		cache_key       TEXT NOT NULL,
+		status          TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+		result          BLOB NOT NULL,
+		relevance       INTEGER NOT NULL DEFAULT 0,
+		opportunity     INTEGER NOT NULL DEFAULT 0,
+		provider        TEXT NOT NULL,
+		model           TEXT NOT NULL,
+		prompt_tokens   INTEGER NOT NULL DEFAULT 0,
+		response_tokens INTEGER NOT NULL DEFAULT 0,
+		raw             TEXT NOT NULL DEFAULT '',
+		error           TEXT NOT NULL DEFAULT '',
+		created_at      TEXT NOT NULL,
+		UNIQUE (conversation_id, cache_key)
+	) STRICT;
+	CREATE INDEX analyses_cache ON analyses (cache_key) WHERE status = 'ok';
+	CREATE INDEX analyses_run ON analyses (run_id);
+	CREATE TABLE opportunities (
+		id              INTEGER PRIMARY KEY,
+		org_id          INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		campaign_id     INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+		conversation_id INTEGER NOT NULL UNIQUE REFERENCES conversations (id) ON DELETE CASCADE,
+		analysis_id     INTEGER NOT NULL,
+		run_id          INTEGER NOT NULL,
+		relevance       INTEGER NOT NULL,
+		status          TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'done', 'dismissed')),
+		feedback        INTEGER NOT NULL DEFAULT 0 CHECK (feedback IN (-1, 0, 1)),
+		created_at      TEXT NOT NULL
+	) STRICT;
+	CREATE INDEX opportunities_campaign ON opportunities (campaign_id, relevance DESC);
+	CREATE INDEX opportunities_run ON opportunities (run_id);
+	CREATE TABLE deliveries (
+		id             INTEGER PRIMARY KEY,
+		org_id         INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		opportunity_id INTEGER NOT NULL REFERENCES opportunities (id) ON DELETE CASCADE,
+		run_id         INTEGER NOT NULL,
+		integration    TEXT NOT NULL,
+		state          TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+		error          TEXT NOT NULL DEFAULT '',
+		sent_at        TEXT,
+		UNIQUE (opportunity_id, integration)
+	) STRICT;
+	CREATE INDEX deliveries_run ON deliveries (run_id, state);`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.

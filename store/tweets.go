@@ -23,23 +23,24 @@ type StoredTweet struct {
 // campaign found them in run. It returns how many were new to the campaign: a tweet
 // seen by an earlier run is refreshed (counts change) but not counted again.
 func (s *Store) UpsertTweets(ctx context.Context, orgID, campaignID, runID int64, tweets []StoredTweet) (int, error) {
-	var fresh int
+	var fresh []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		fresh, err = UpsertTweetsTx(ctx, tx, orgID, campaignID, runID, tweets)
 		return err
 	})
-	return fresh, err
+	return len(fresh), err
 }
 
-// UpsertTweetsTx is UpsertTweets inside the caller's transaction (a search-page job
-// stores its tweets and enqueues thread jobs atomically).
-func UpsertTweetsTx(ctx context.Context, tx *sql.Tx, orgID, campaignID, runID int64, tweets []StoredTweet) (int, error) {
+// UpsertTweetsTx is UpsertTweets inside the caller's transaction (a search page is
+// stored together with the thread jobs it causes). It returns the ids new to the
+// campaign.
+func UpsertTweetsTx(ctx context.Context, tx *sql.Tx, orgID, campaignID, runID int64, tweets []StoredTweet) ([]string, error) {
 	// One multi-row statement per chunk rather than one per tweet: the per-statement
 	// cost of the driver, not SQLite, dominates at this size.
 	const chunk = 100
 	now := ts(time.Now())
-	fresh := 0
+	var fresh []string
 	for lo := 0; lo < len(tweets); lo += chunk {
 		part := tweets[lo:min(lo+chunk, len(tweets))]
 		args := make([]any, 0, 7*len(part))
@@ -50,7 +51,7 @@ func UpsertTweetsTx(ctx context.Context, tx *sql.Tx, orgID, campaignID, runID in
 			placeholders(len(part), 7) + `
 			ON CONFLICT (org_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return 0, fmt.Errorf("store: upsert %d tweets: %w", len(part), err)
+			return nil, fmt.Errorf("store: upsert %d tweets: %w", len(part), err)
 		}
 		if campaignID == 0 {
 			continue
@@ -63,14 +64,19 @@ func UpsertTweetsTx(ctx context.Context, tx *sql.Tx, orgID, campaignID, runID in
 		rows, err := tx.QueryContext(ctx, `INSERT INTO campaign_tweets (campaign_id, tweet_id, run_id) VALUES `+
 			placeholders(len(part), 3)+` ON CONFLICT DO NOTHING RETURNING tweet_id`, args...)
 		if err != nil {
-			return 0, fmt.Errorf("store: record tweets for campaign %d: %w", campaignID, err)
+			return nil, fmt.Errorf("store: record tweets for campaign %d: %w", campaignID, err)
 		}
 		for rows.Next() {
-			fresh++
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: record tweets for campaign %d: %w", campaignID, err)
+			}
+			fresh = append(fresh, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return 0, fmt.Errorf("store: record tweets for campaign %d: %w", campaignID, err)
+			return nil, fmt.Errorf("store: record tweets for campaign %d: %w", campaignID, err)
 		}
 	}
 	return fresh, nil

@@ -1,0 +1,359 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Run states and stages (DESIGN.md).
+const (
+	RunQueued    = "queued"
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	RunCancelled = "cancelled"
+)
+
+// Job kinds of a listening run, in pipeline order.
+const (
+	KindSearch  = "search"
+	KindThread  = "thread"
+	KindAnalyze = "analyze"
+	KindDeliver = "deliver"
+)
+
+// ErrRunActive is returned when a campaign already has a queued or running run.
+var ErrRunActive = errors.New("the campaign already has a run in progress")
+
+// Run is one listening run of a campaign.
+type Run struct {
+	ID           int64      `json:"id"`
+	OrgID        int64      `json:"-"`
+	CampaignID   int64      `json:"campaign_id"`
+	Status       string     `json:"status"`
+	Stage        string     `json:"stage"`
+	Trigger      string     `json:"trigger"`
+	Query        string     `json:"query"`
+	SinceID      string     `json:"-"`
+	SearchCursor string     `json:"-"`
+	SearchDone   bool       `json:"-"`
+	SearchPages  int        `json:"-"`
+	NewestID     string     `json:"-"`
+	Progress     Progress   `json:"progress"`
+	Error        string     `json:"error"`
+	CreatedAt    time.Time  `json:"created_at"`
+	StartedAt    *time.Time `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+}
+
+// Progress is counted from the rows a run produced and its jobs.
+type Progress struct {
+	Percent       int `json:"percent"`
+	TweetsFound   int `json:"tweets_found"`
+	TweetsNew     int `json:"tweets_new"`
+	Conversations int `json:"conversations"`
+	Analyzed      int `json:"analyzed"`
+	Opportunities int `json:"opportunities"`
+	Delivered     int `json:"delivered"`
+}
+
+// Active reports whether the run may still change.
+func (r Run) Active() bool { return r.Status == RunQueued || r.Status == RunRunning }
+
+// CreateRun queues a run of a campaign and its first job in one transaction. A
+// campaign runs once at a time: a second request while one is active is ErrRunActive.
+func (s *Store) CreateRun(ctx context.Context, orgID, campaignID int64, trigger, query, sinceID string) (Run, error) {
+	r := Run{OrgID: orgID, CampaignID: campaignID, Status: RunQueued, Stage: "searching", Trigger: trigger,
+		Query: query, SinceID: sinceID, CreatedAt: time.Now().UTC()}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var active int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE campaign_id = ? AND status IN ('queued', 'running')`,
+			campaignID).Scan(&active); err != nil {
+			return fmt.Errorf("store: check active runs: %w", err)
+		}
+		if active > 0 {
+			return ErrRunActive
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO runs (org_id, campaign_id, trigger, query, since_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, orgID, campaignID, trigger, query, sinceID, ts(r.CreatedAt)).Scan(&r.ID)
+		if err != nil {
+			return fmt.Errorf("store: create run: %w", err)
+		}
+		return EnqueueTx(ctx, tx, Job{OrgID: orgID, Kind: KindSearch, Key: fmt.Sprintf("run:%d:search", r.ID), RunID: r.ID, MaxAttempts: 10})
+	})
+	return r, err
+}
+
+const runCols = `id, org_id, campaign_id, status, trigger, query, since_id, search_cursor, search_done, search_pages,
+	tweets_found, newest_id, error, created_at, started_at, finished_at`
+
+func scanRun(r rowScanner) (Run, error) {
+	var run Run
+	var started, finished sql.NullString
+	err := r.Scan(&run.ID, &run.OrgID, &run.CampaignID, &run.Status, &run.Trigger, &run.Query, &run.SinceID,
+		&run.SearchCursor, &run.SearchDone, &run.SearchPages, &run.Progress.TweetsFound, &run.NewestID, &run.Error,
+		scanTime(&run.CreatedAt), &started, &finished)
+	run.StartedAt, run.FinishedAt = parseNullTS(started), parseNullTS(finished)
+	return run, err
+}
+
+// Run returns a run of the organization with its progress.
+func (s *Store) Run(ctx context.Context, orgID, id int64) (Run, error) {
+	r, err := scanRun(s.ro.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ? AND (? = 0 OR org_id = ?)`, id, orgID, orgID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: run %d: %w", id, err)
+	}
+	return r, s.fillProgress(ctx, &r)
+}
+
+// RunForJob returns a run for a job handler, which acts for the job's organization.
+func (s *Store) RunForJob(ctx context.Context, id int64) (Run, error) { return s.Run(ctx, 0, id) }
+
+// Runs lists a campaign's runs, newest first.
+func (s *Store) Runs(ctx context.Context, orgID, campaignID int64, limit int) ([]Run, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT `+runCols+` FROM runs WHERE org_id = ? AND campaign_id = ? ORDER BY id DESC LIMIT ?`,
+		orgID, campaignID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list runs: %w", err)
+	}
+	defer rows.Close()
+	out := []Run{}
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: scan run: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := s.fillProgress(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fillProgress counts what the run produced and derives its stage and percent from
+// its jobs: searching until the search job is done, then threads, analysis and
+// delivery while jobs of those kinds are pending.
+func (s *Store) fillProgress(ctx context.Context, r *Run) error {
+	p := &r.Progress
+	err := s.ro.QueryRowContext(ctx, `SELECT
+			(SELECT COUNT(*) FROM campaign_tweets WHERE run_id = ?1),
+			(SELECT COUNT(*) FROM conversations WHERE run_id = ?1),
+			(SELECT COUNT(*) FROM analyses WHERE run_id = ?1),
+			(SELECT COUNT(*) FROM opportunities WHERE run_id = ?1),
+			(SELECT COUNT(*) FROM deliveries WHERE run_id = ?1 AND state = 'sent')`, r.ID).
+		Scan(&p.TweetsNew, &p.Conversations, &p.Analyzed, &p.Opportunities, &p.Delivered)
+	if err != nil {
+		return fmt.Errorf("store: progress of run %d: %w", r.ID, err)
+	}
+	rows, err := s.ro.QueryContext(ctx, `SELECT kind, state IN ('queued', 'running'), COUNT(*) FROM jobs WHERE run_id = ? GROUP BY 1, 2`, r.ID)
+	if err != nil {
+		return fmt.Errorf("store: jobs of run %d: %w", r.ID, err)
+	}
+	defer rows.Close()
+	pending, total := map[string]int{}, map[string]int{}
+	for rows.Next() {
+		var kind string
+		var open bool
+		var n int
+		if err := rows.Scan(&kind, &open, &n); err != nil {
+			return fmt.Errorf("store: jobs of run %d: %w", r.ID, err)
+		}
+		total[kind] += n
+		if open {
+			pending[kind] += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Each stage owns a share of the bar; within it, the share of its jobs done.
+	stages := []struct {
+		kind, name string
+		from, to   int
+	}{{KindSearch, "searching", 0, 25}, {KindThread, "threads", 25, 55}, {KindAnalyze, "analyzing", 55, 90}, {KindDeliver, "delivering", 90, 100}}
+	r.Stage, p.Percent = "done", 100
+	for _, st := range stages {
+		if pending[st.kind] == 0 && !(st.kind == KindSearch && !r.SearchDone && r.Active()) {
+			continue
+		}
+		r.Stage = st.name
+		done := 0.0
+		if total[st.kind] > 0 {
+			done = float64(total[st.kind]-pending[st.kind]) / float64(total[st.kind])
+		}
+		p.Percent = st.from + int(done*float64(st.to-st.from))
+		break
+	}
+	if r.Active() && p.Percent == 100 {
+		p.Percent = 99 // the run is wrapping up; 100 means finished
+	}
+	return nil
+}
+
+// StartRun marks a queued run running (the first job to touch it does so).
+func (s *Store) StartRun(ctx context.Context, id int64) error {
+	_, err := s.rw.ExecContext(ctx, `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?) WHERE id = ? AND status = 'queued'`,
+		ts(time.Now()), id)
+	if err != nil {
+		return fmt.Errorf("store: start run %d: %w", id, err)
+	}
+	return nil
+}
+
+// SearchPage is one page of search results as a run stores it.
+type SearchPage struct {
+	Tweets     []StoredTweet
+	NextCursor string // where the search goes on; kept so a restart resumes there
+	Done       bool   // the search is finished
+}
+
+// SaveSearchPage stores a page, advances the run's cursor and enqueues a thread job
+// for every conversation with a tweet new to the campaign, all in one transaction: a
+// crash before the commit fetches the page again, after it continues from the next.
+func (s *Store) SaveSearchPage(ctx context.Context, r Run, p SearchPage) (newTweets int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		fresh, err := UpsertTweetsTx(ctx, tx, r.OrgID, r.CampaignID, r.ID, p.Tweets)
+		if err != nil {
+			return err
+		}
+		newTweets = len(fresh)
+		isNew := make(map[string]bool, len(fresh))
+		for _, id := range fresh {
+			isNew[id] = true
+		}
+		var jobs []Job
+		seen := map[string]bool{}
+		newest := r.NewestID
+		for _, t := range p.Tweets {
+			if newerID(t.ID, newest) {
+				newest = t.ID
+			}
+			if !isNew[t.ID] || seen[t.ConversationID] {
+				continue
+			}
+			seen[t.ConversationID] = true
+			jobs = append(jobs, Job{OrgID: r.OrgID, Kind: KindThread, RunID: r.ID, MaxAttempts: 8,
+				Key:     fmt.Sprintf("run:%d:thread:%s", r.ID, t.ConversationID),
+				Payload: []byte(fmt.Sprintf(`{"conversation_id":%q,"hit_id":%q}`, t.ConversationID, t.ID))})
+		}
+		if err := EnqueueTx(ctx, tx, jobs...); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET search_cursor = ?, search_done = ?, search_pages = search_pages + 1,
+			tweets_found = tweets_found + ?, newest_id = ? WHERE id = ?`, p.NextCursor, p.Done, len(p.Tweets), newest, r.ID)
+		if err != nil {
+			return fmt.Errorf("store: advance run %d: %w", r.ID, err)
+		}
+		return nil
+	})
+	return newTweets, err
+}
+
+// newerID compares X's snowflake ids, which grow with time: longer is newer, then
+// lexical order.
+func newerID(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a > b
+}
+
+// FinishRun ends an active run with status and, for a failure, a readable error.
+func (s *Store) FinishRun(ctx context.Context, id int64, status, errMsg string) error {
+	_, err := s.rw.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, finished_at = ?
+		WHERE id = ? AND status IN ('queued', 'running')`, status, errMsg, ts(time.Now()), id)
+	if err != nil {
+		return fmt.Errorf("store: finish run %d: %w", id, err)
+	}
+	return nil
+}
+
+// CancelRun stops a run: its queued jobs are dropped (marked failed as cancelled) and
+// running ones see the status at their next check. Finished runs are left alone.
+func (s *Store) CancelRun(ctx context.Context, orgID, id int64) (Run, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'cancelled', error = 'cancelled', finished_at = ?
+			WHERE id = ? AND org_id = ? AND status IN ('queued', 'running')`, ts(time.Now()), id, orgID)
+		if err != nil {
+			return fmt.Errorf("store: cancel run %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE jobs SET state = 'failed', last_error = 'run cancelled', finished_at = ?
+			WHERE run_id = ? AND state = 'queued'`, ms(time.Now()), id)
+		return err
+	})
+	if err != nil {
+		return Run{}, err
+	}
+	return s.Run(ctx, orgID, id)
+}
+
+// FinishIdleRuns closes every running run that has no job left queued or running:
+// succeeded, or failed when its search job failed (nothing could be searched). It is
+// called periodically by the pool, so completion needs no job of its own.
+func (s *Store) FinishIdleRuns(ctx context.Context) ([]int64, error) {
+	rows, err := s.rw.QueryContext(ctx, `SELECT r.id,
+			COALESCE((SELECT last_error FROM jobs j WHERE j.run_id = r.id AND j.kind = 'search' AND j.state IN ('failed', 'dead')), '')
+		FROM runs r
+		WHERE r.status IN ('queued', 'running')
+		  AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id)
+		  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id AND j.state IN ('queued', 'running'))`)
+	if err != nil {
+		return nil, fmt.Errorf("store: idle runs: %w", err)
+	}
+	type idle struct {
+		id     int64
+		failed string
+	}
+	var list []idle
+	for rows.Next() {
+		var i idle
+		if err := rows.Scan(&i.id, &i.failed); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: idle runs: %w", err)
+		}
+		list = append(list, i)
+	}
+	rows.Close()
+	var ids []int64
+	for _, i := range list {
+		status, msg := RunSucceeded, ""
+		if i.failed != "" {
+			status, msg = RunFailed, "search failed: "+i.failed
+		}
+		if err := s.FinishRun(ctx, i.id, status, msg); err != nil {
+			return ids, err
+		}
+		ids = append(ids, i.id)
+	}
+	return ids, nil
+}
+
+// LastNewestID is the newest tweet id a finished run of the campaign saw, so that the
+// next run asks X only for what is newer ("" when there was none).
+func (s *Store) LastNewestID(ctx context.Context, campaignID int64) (string, error) {
+	var id sql.NullString
+	err := s.ro.QueryRowContext(ctx, `SELECT newest_id FROM runs WHERE campaign_id = ? AND status = 'succeeded' AND newest_id != ''
+		ORDER BY id DESC LIMIT 1`, campaignID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: last run of campaign %d: %w", campaignID, err)
+	}
+	return id.String, nil
+}
