@@ -15,6 +15,10 @@ type Page struct {
 	// Errors are the GraphQL errors X sent alongside data (a partial answer, e.g. one
 	// tweet of a thread that failed to load). A body with errors and no data is an error.
 	Errors GraphQLErrors `json:"errors,omitempty"`
+
+	// entries counts the entries that are not cursors, dropped ones (promoted,
+	// tombstones) included: a search page without any is X's end of results.
+	entries int
 }
 
 // Cursors are the pagination cursors of a page.
@@ -92,6 +96,9 @@ type pageBuilder struct {
 }
 
 func (b *pageBuilder) entry(e *wireEntry) {
+	if e.cursor.value == "" && (e.content == nil || e.content.cursor.value == "") {
+		b.page.entries++
+	}
 	if e.promoted {
 		return
 	}

@@ -452,11 +452,13 @@ func (s *Server) write(w http.ResponseWriter, req *Request, rep reply) {
 	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
 	h.Set("Cache-Control", "no-cache, no-store, must-revalidate, pre-check=0, post-check=0")
 	h.Set("X-Response-Time", "12")
-	w.WriteHeader(rep.status)
-	_, _ = w.Write(rep.body)
+	// Recorded before the answer leaves: a client that has read it may look at the
+	// log at once.
 	s.mu.Lock()
 	req.Status = rep.status
 	s.mu.Unlock()
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(rep.body)
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.
