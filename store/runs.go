@@ -65,10 +65,13 @@ func (r Run) Active() bool { return r.Status == RunQueued || r.Status == RunRunn
 
 // CreateRun queues a run of a campaign and its first job in one transaction. A
 // campaign runs once at a time: a second request while one is active is ErrRunActive.
-func (s *Store) CreateRun(ctx context.Context, orgID, campaignID int64, trigger, query, sinceID string) (Run, error) {
+func (s *Store) CreateRun(ctx context.Context, orgID, campaignID int64, trigger, query, sinceID string, searchPayload []byte) (Run, error) {
 	r := Run{OrgID: orgID, CampaignID: campaignID, Status: RunQueued, Stage: "searching", Trigger: trigger,
 		Query: query, SinceID: sinceID, CreatedAt: time.Now().UTC()}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Incremental runs continue from the previous run's newest tweet even when
+		// they find nothing themselves.
+		r.NewestID = sinceID
 		var active int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE campaign_id = ? AND status IN ('queued', 'running')`,
 			campaignID).Scan(&active); err != nil {
@@ -77,12 +80,13 @@ func (s *Store) CreateRun(ctx context.Context, orgID, campaignID int64, trigger,
 		if active > 0 {
 			return ErrRunActive
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO runs (org_id, campaign_id, trigger, query, since_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, orgID, campaignID, trigger, query, sinceID, ts(r.CreatedAt)).Scan(&r.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO runs (org_id, campaign_id, trigger, query, since_id, newest_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, orgID, campaignID, trigger, query, sinceID, sinceID, ts(r.CreatedAt)).Scan(&r.ID)
 		if err != nil {
 			return fmt.Errorf("store: create run: %w", err)
 		}
-		return EnqueueTx(ctx, tx, Job{OrgID: orgID, Kind: KindSearch, Key: fmt.Sprintf("run:%d:search", r.ID), RunID: r.ID, MaxAttempts: 10})
+		return EnqueueTx(ctx, tx, Job{OrgID: orgID, Kind: KindSearch, Key: fmt.Sprintf("run:%d:search", r.ID), RunID: r.ID,
+			MaxAttempts: 10, Payload: searchPayload})
 	})
 	return r, err
 }

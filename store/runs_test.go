@@ -19,11 +19,11 @@ func TestRunLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.CreateRun(ctx, org.ID, c.ID, "manual", "go", "")
+	r, err := s.CreateRun(ctx, org.ID, c.ID, "manual", "go", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateRun(ctx, org.ID, c.ID, "manual", "go", ""); !errors.Is(err, ErrRunActive) {
+	if _, err := s.CreateRun(ctx, org.ID, c.ID, "manual", "go", "", nil); !errors.Is(err, ErrRunActive) {
 		t.Fatalf("second run while active: %v", err)
 	}
 	if _, err := s.Run(ctx, other.ID, r.ID); !errors.Is(err, ErrNotFound) {
@@ -88,7 +88,7 @@ func TestRunLifecycle(t *testing.T) {
 	}
 
 	// Cancel drops queued jobs and ends the run.
-	r2, _ := s.CreateRun(ctx, org.ID, c.ID, "manual", "go", "103")
+	r2, _ := s.CreateRun(ctx, org.ID, c.ID, "manual", "go", "103", nil)
 	r2, err = s.CancelRun(ctx, org.ID, r2.ID)
 	if err != nil || r2.Status != RunCancelled {
 		t.Fatalf("cancel: %+v %v", r2, err)

@@ -180,3 +180,13 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return nil
 }
+
+// Count runs a single-value read-only query (SELECT COUNT(*) ...) on the read pool,
+// for tests and diagnostics of other packages; the pool refuses writes.
+func (s *Store) Count(ctx context.Context, query string, args ...any) (int, error) {
+	var n int
+	if err := s.ro.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count: %w", err)
+	}
+	return n, nil
+}

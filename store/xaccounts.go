@@ -248,12 +248,16 @@ func (s *Store) AcquireXAccount(ctx context.Context, orgID int64, op string, now
 }
 
 // noXAccount builds the error for "none free": the earliest moment an active account
-// is neither cooling down nor locked nor leased for op.
+// is expected to be neither cooling down nor locked nor leased for op.
 func (s *Store) noXAccount(ctx context.Context, tx *sql.Tx, orgID int64, op, now string) error {
+	// A lease ends when its operation does, usually within seconds, not at its expiry:
+	// for a merely busy account the estimate is a second from now.
+	soon := ts(parseTS(now).Add(time.Second))
 	var next sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT MIN(MAX(COALESCE(a.cooldown_until, ''), COALESCE(o.locked_until, ''), COALESCE(o.in_use_until, '')))
+	err := tx.QueryRowContext(ctx, `SELECT MIN(MAX(COALESCE(a.cooldown_until, ''), COALESCE(o.locked_until, ''),
+			MIN(COALESCE(o.in_use_until, ''), ?)))
 		FROM x_accounts a LEFT JOIN x_account_ops o ON o.account_id = a.id AND o.operation = ?
-		WHERE a.org_id = ? AND a.active = 1`, op, orgID).Scan(&next)
+		WHERE a.org_id = ? AND a.active = 1`, soon, op, orgID).Scan(&next)
 	if err != nil {
 		return fmt.Errorf("store: next free X account: %w", err)
 	}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Conversation is a thread a campaign found: its root id, the tweet that matched, and
+// the shape of the thread as the last refresh saw it.
+type Conversation struct {
+	ID             int64           `json:"id"`
+	OrgID          int64           `json:"-"`
+	CampaignID     int64           `json:"campaign_id"`
+	ConversationID string          `json:"conversation_id"`
+	HitID          string          `json:"hit_id"`
+	RunID          int64           `json:"run_id"`
+	Thread         json.RawMessage `json:"thread"` // [{id, parent_id, depth}], root first
+	TweetCount     int             `json:"tweet_count"`
+	Complete       bool            `json:"complete"`
+	ContentHash    string          `json:"-"`
+	AnalyzedHash   string          `json:"-"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+// ThreadUpdate is a freshly fetched thread, saved by SaveThread.
+type ThreadUpdate struct {
+	ConversationID string
+	HitID          string
+	Tweets         []StoredTweet
+	Thread         json.RawMessage
+	Complete       bool
+	ContentHash    string // over the thread's ids and texts: counts change, content does not
+}
+
+// SaveThread stores a thread's tweets and its conversation row and, when the content
+// differs from what was last analysed, enqueues its analysis, in one transaction.
+func (s *Store) SaveThread(ctx context.Context, r Run, u ThreadUpdate) (Conversation, error) {
+	var c Conversation
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := UpsertTweetsTx(ctx, tx, r.OrgID, 0, r.ID, u.Tweets); err != nil {
+			return err
+		}
+		now := ts(time.Now())
+		err := tx.QueryRowContext(ctx, `INSERT INTO conversations (org_id, campaign_id, conversation_id, hit_id, run_id, thread,
+				tweet_count, complete, content_hash, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (campaign_id, conversation_id) DO UPDATE SET run_id = excluded.run_id, thread = excluded.thread,
+				tweet_count = excluded.tweet_count, complete = excluded.complete, content_hash = excluded.content_hash,
+				updated_at = excluded.updated_at
+			RETURNING id, analyzed_hash`,
+			r.OrgID, r.CampaignID, u.ConversationID, u.HitID, r.ID, []byte(u.Thread), len(u.Tweets), u.Complete, u.ContentHash, now).
+			Scan(&c.ID, &c.AnalyzedHash)
+		if err != nil {
+			return fmt.Errorf("store: save conversation %s: %w", u.ConversationID, err)
+		}
+		if c.AnalyzedHash == u.ContentHash {
+			return nil // unchanged since its last analysis: nothing to judge again
+		}
+		return EnqueueTx(ctx, tx, Job{OrgID: r.OrgID, Kind: KindAnalyze, RunID: r.ID, MaxAttempts: 6,
+			Key:     fmt.Sprintf("run:%d:analyze:%d", r.ID, c.ID),
+			Payload: []byte(fmt.Sprintf(`{"conversation":%d}`, c.ID))})
+	})
+	if err != nil {
+		return c, err
+	}
+	return s.Conversation(ctx, r.OrgID, c.ID)
+}
+
+const conversationCols = `id, org_id, campaign_id, conversation_id, hit_id, run_id, thread, tweet_count, complete,
+	content_hash, analyzed_hash, updated_at`
+
+func scanConversation(r rowScanner) (Conversation, error) {
+	var c Conversation
+	var thread []byte
+	err := r.Scan(&c.ID, &c.OrgID, &c.CampaignID, &c.ConversationID, &c.HitID, &c.RunID, &thread, &c.TweetCount, &c.Complete,
+		&c.ContentHash, &c.AnalyzedHash, scanTime(&c.UpdatedAt))
+	c.Thread = thread
+	return c, err
+}
+
+// Conversation returns one conversation of the organization (orgID 0: any, for jobs).
+func (s *Store) Conversation(ctx context.Context, orgID, id int64) (Conversation, error) {
+	c, err := scanConversation(s.ro.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations
+		WHERE id = ? AND (? = 0 OR org_id = ?)`, id, orgID, orgID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("conversation %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: conversation %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// ConversationTweets returns the stored tweets of a conversation's thread.
+func (s *Store) ConversationTweets(ctx context.Context, c Conversation) ([]StoredTweet, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT id, conversation_id, username, created_at, data FROM tweets
+		WHERE org_id = ? AND id IN (SELECT value ->> '$.id' FROM json_each(?))`, c.OrgID, []byte(c.Thread))
+	if err != nil {
+		return nil, fmt.Errorf("store: tweets of conversation %d: %w", c.ID, err)
+	}
+	defer rows.Close()
+	var out []StoredTweet
+	for rows.Next() {
+		var t StoredTweet
+		var created string
+		if err := rows.Scan(&t.ID, &t.ConversationID, &t.Username, &created, &t.Data); err != nil {
+			return nil, fmt.Errorf("store: scan tweet: %w", err)
+		}
+		t.CreatedAt = parseTS(created)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Analysis is one judgement of a conversation, successful or not.
+type Analysis struct {
+	ID             int64           `json:"id"`
+	ConversationID int64           `json:"conversation_id"`
+	RunID          int64           `json:"run_id"`
+	CacheKey       string          `json:"-"`
+	Status         string          `json:"status"` // ok | failed
+	Result         json.RawMessage `json:"result"`
+	Relevance      int             `json:"relevance"`
+	Opportunity    bool            `json:"opportunity"`
+	Provider       string          `json:"provider"`
+	Model          string          `json:"model"`
+	PromptTokens   int             `json:"prompt_tokens"`
+	ResponseTokens int             `json:"response_tokens"`
+	Raw            string          `json:"raw,omitempty"`
+	Error          string          `json:"error,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+}
+
+// CachedAnalysis finds a successful analysis with the same cache key (the same
+// conversation text, campaign context, prompt and model), from any conversation of the
+// organization: an unchanged conversation is never sent to the model twice.
+func (s *Store) CachedAnalysis(ctx context.Context, orgID int64, key string) (Analysis, bool, error) {
+	var a Analysis
+	var created string
+	err := s.ro.QueryRowContext(ctx, `SELECT id, conversation_id, result, relevance, opportunity, provider, model, created_at
+		FROM analyses WHERE cache_key = ? AND status = 'ok' AND org_id = ? ORDER BY id DESC LIMIT 1`, key, orgID).
+		Scan(&a.ID, &a.ConversationID, &a.Result, &a.Relevance, &a.Opportunity, &a.Provider, &a.Model, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, fmt.Errorf("store: cached analysis: %w", err)
+	}
+	a.CreatedAt = parseTS(created)
+	return a, true, nil
+}
+
+// OpportunityDecision says whether an analysis makes its conversation an opportunity.
+type OpportunityDecision struct {
+	Is        bool
+	Relevance int
+}
+
+// SaveAnalysis records an analysis, marks which content it judged, and creates or
+// updates the conversation's opportunity, in one transaction. Recording the same
+// (conversation, cache key) twice keeps the first: a retried job changes nothing.
+func (s *Store) SaveAnalysis(ctx context.Context, r Run, conv Conversation, a Analysis, contentHash string, opp OpportunityDecision) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		now := ts(time.Now())
+		var analysisID int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO analyses (org_id, conversation_id, run_id, cache_key, status, result, relevance,
+				opportunity, provider, model, prompt_tokens, response_tokens, raw, error, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (conversation_id, cache_key) DO UPDATE SET run_id = run_id
+			RETURNING id`,
+			r.OrgID, conv.ID, r.ID, a.CacheKey, a.Status, []byte(a.Result), a.Relevance, a.Opportunity, a.Provider, a.Model,
+			a.PromptTokens, a.ResponseTokens, a.Raw, a.Error, now).Scan(&analysisID)
+		if err != nil {
+			return fmt.Errorf("store: save analysis of conversation %d: %w", conv.ID, err)
+		}
+		if a.Status != "ok" {
+			return nil // a failed analysis is kept for the operator; the content stays "not analysed"
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET analyzed_hash = ? WHERE id = ?`, contentHash, conv.ID); err != nil {
+			return fmt.Errorf("store: mark conversation %d analysed: %w", conv.ID, err)
+		}
+		if !opp.Is {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO opportunities (org_id, campaign_id, conversation_id, analysis_id, run_id, relevance, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (conversation_id) DO UPDATE SET analysis_id = excluded.analysis_id, relevance = excluded.relevance`,
+			r.OrgID, r.CampaignID, conv.ID, analysisID, r.ID, opp.Relevance, now)
+		if err != nil {
+			return fmt.Errorf("store: save opportunity of conversation %d: %w", conv.ID, err)
+		}
+		return nil
+	})
+}
