@@ -25,8 +25,15 @@ type Config struct {
 	Workers   WorkersConfig `toml:"workers"`
 	X         XConfig       `toml:"x"`
 	LLM       LLMConfig     `toml:"llm"`
+	Runs      RunsConfig    `toml:"runs"`
 	Auth      AuthConfig    `toml:"auth"`
 	Log       LogConfig     `toml:"log"`
+}
+
+// RunsConfig bounds listening runs.
+type RunsConfig struct {
+	AccountWait time.Duration `toml:"account_wait"`
+	MaxReplies  int           `toml:"max_replies"`
 }
 
 // AuthConfig is how people log in to the web UI.
@@ -88,6 +95,7 @@ func DefaultConfig() Config {
 		},
 		LLM:  LLMConfig{Model: "gemini-2.5-flash"},
 		Auth: AuthConfig{SessionTTL: 14 * 24 * time.Hour},
+		Runs: RunsConfig{AccountWait: 30 * time.Minute, MaxReplies: 500},
 		Log:  LogConfig{Level: "info", Format: "auto"},
 	}
 }
@@ -353,6 +361,15 @@ func (c *Config) validate(source map[string]string) error {
 		if o == "*" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			return bad("server.cors_origins", fmt.Sprintf("%q is not an origin like https://app.example.com (\"*\" is refused: the API uses credentials)", o))
 		}
+	}
+	if c.Runs.AccountWait < 0 {
+		return bad("runs.account_wait", "must not be negative")
+	}
+	if c.Runs.MaxReplies < 1 || c.Runs.MaxReplies > 100000 {
+		return bad("runs.max_replies", fmt.Sprintf("must be between 1 and 100000, got %d", c.Runs.MaxReplies))
+	}
+	if c.LLM.Provider == "openai" && c.LLM.Model == DefaultConfig().LLM.Model {
+		return bad("llm.model", "set the model your OpenAI-compatible server serves (the default names a Gemini model)")
 	}
 	if c.Auth.SessionTTL < time.Minute {
 		return bad("auth.session_ttl", "must be at least 1m")

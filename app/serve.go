@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"nexus/pipeline"
+	"nexus/pipeline/analyze/providers"
+	"nexus/scraper"
 	"nexus/store"
 	"nexus/web"
 )
@@ -48,13 +50,14 @@ func openStore(ctx context.Context, cfg Config, log zerolog.Logger) (*store.Stor
 
 // server is everything `nexus serve` runs in one process.
 type server struct {
-	cfg   Config
-	log   zerolog.Logger
-	store *store.Store
-	pool  *pipeline.Pool
-	sched *pipeline.Scheduler
-	web   *web.Server
-	http  *http.Server
+	cfg    Config
+	log    zerolog.Logger
+	store  *store.Store
+	pool   *pipeline.Pool
+	sched  *pipeline.Scheduler
+	runner *pipeline.Runner
+	web    *web.Server
+	http   *http.Server
 }
 
 func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, error) {
@@ -67,8 +70,37 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 		st.Close()
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: log, store: st, sched: sched,
-		pool: pipeline.NewPool(st, pipeline.PoolOptions{Size: cfg.Workers.Concurrency, Handlers: map[string]pipeline.Handler{}}, log)}
+	analyzer, err := providers.New(providers.Config{Provider: cfg.LLM.Provider, Model: cfg.LLM.Model,
+		APIKey: cfg.LLM.APIKey, BaseURL: cfg.LLM.BaseURL}, nil)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	s := &server{cfg: cfg, log: log, store: st, sched: sched}
+	s.runner = pipeline.NewRunner(pipeline.RunnerOptions{
+		Store: st, Analyzer: analyzer, Log: log,
+		AccountWait: cfg.Runs.AccountWait, MaxReplies: cfg.Runs.MaxReplies,
+		NewClient: func(accounts scraper.AccountStore) (*scraper.Client, error) {
+			return scraper.New(scraper.Options{APIBase: cfg.X.APIBase, WebBase: cfg.X.WebBase,
+				TransactionID: cfg.X.TransactionID, Accounts: accounts, Log: log,
+				// Workers outnumber accounts: a job waits in the client for a busy account
+				// to free; only longer locks send it back to the queue (RetryAt).
+				WaitForAccount: 2 * time.Minute})
+		},
+		Wake: func() { s.pool.Wake() },
+	})
+	s.pool = pipeline.NewPool(st, pipeline.PoolOptions{Size: cfg.Workers.Concurrency, Handlers: s.runner.Handlers()}, log)
+	campaigns, err := st.Campaigns(ctx, 0)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	for _, c := range campaigns {
+		if err := sched.SetCampaign(c, s.runner.Start); err != nil {
+			log.Error().Err(err).Int64("campaign_id", c.ID).Msg("campaign schedule not set")
+		}
+	}
+	log.Info().Str("llm", analyzer.Name()).Str("model", analyzer.Model()).Int("scheduled_campaigns", sched.ScheduledCampaigns()).Msg("pipeline ready")
 	v, _, _ := buildInfo()
 	s.web, err = web.New(web.Options{
 		Log:            log,
@@ -78,6 +110,12 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 		SessionTTL:     cfg.Auth.SessionTTL,
 		TrustedProxies: cfg.Server.TrustedProxies,
 		CORSOrigins:    cfg.Server.CORSOrigins,
+		Runs:           s.runner,
+		OnCampaignChange: func(c store.Campaign) {
+			if err := sched.SetCampaign(c, s.runner.Start); err != nil {
+				log.Error().Err(err).Int64("campaign_id", c.ID).Msg("campaign schedule not set")
+			}
+		},
 		Checks: []web.Check{
 			{Name: "database", Fn: st.Ping},
 			{Name: "workers", Fn: s.pool.Health},
@@ -108,6 +146,9 @@ func (s *server) run(ctx context.Context, ready func(net.Addr)) error {
 	}
 	s.pool.Start(context.WithoutCancel(ctx))
 	s.sched.Start()
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWatch()
+	go s.runner.Watch(watchCtx, 500*time.Millisecond)
 
 	served := make(chan error, 1)
 	go func() { served <- s.http.Serve(ln) }()

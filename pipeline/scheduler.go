@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
 	"github.com/rs/zerolog"
+
+	"nexus/store"
 )
 
 // heartbeatEvery is how often the scheduler proves it is firing jobs; the health check
@@ -65,6 +68,58 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 		return fmt.Errorf("scheduler: shutdown: %w", err)
 	}
 	return nil
+}
+
+// campaignTag keys a campaign's job, so that a change replaces it.
+func campaignTag(id int64) string { return fmt.Sprintf("campaign:%d", id) }
+
+// SetCampaign (re)builds the campaign's scheduled job from its schedule: removed when
+// the schedule is empty (or the campaign was deleted), replaced otherwise. The job only
+// queues a run; a tick while the campaign still runs is skipped and logged, and gocron's
+// singleton mode keeps two ticks of one campaign from overlapping.
+func (s *Scheduler) SetCampaign(c store.Campaign, start func(ctx context.Context, c store.Campaign, trigger string) (store.Run, error)) error {
+	s.cron.RemoveByTags(campaignTag(c.ID))
+	if c.Schedule == "" {
+		return nil
+	}
+	def := gocron.CronJob(c.Schedule, false)
+	if every, ok := strings.CutPrefix(c.Schedule, "@every "); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(every))
+		if err != nil {
+			return fmt.Errorf("campaign %d schedule %q: %w", c.ID, c.Schedule, err)
+		}
+		def = gocron.DurationJob(d)
+	}
+	log := s.log.With().Int64("campaign_id", c.ID).Str("schedule", c.Schedule).Logger()
+	_, err := s.cron.NewJob(def, gocron.NewTask(func() {
+		run, err := start(context.Background(), c, "schedule")
+		switch {
+		case errors.Is(err, store.ErrRunActive):
+			log.Info().Msg("scheduled run skipped: the previous run is still in progress")
+		case err != nil:
+			log.Error().Err(err).Msg("scheduled run not started")
+		default:
+			log.Info().Int64("run_id", run.ID).Msg("scheduled run queued")
+		}
+	}), gocron.WithTags(campaignTag(c.ID)), gocron.WithName(c.Name),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule))
+	if err != nil {
+		return fmt.Errorf("campaign %d schedule %q: %w", c.ID, c.Schedule, err)
+	}
+	return nil
+}
+
+// ScheduledCampaigns is how many campaigns have a job (for health and tests).
+func (s *Scheduler) ScheduledCampaigns() int {
+	n := 0
+	for _, j := range s.cron.Jobs() {
+		for _, t := range j.Tags() {
+			if strings.HasPrefix(t, "campaign:") {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // Health fails when the scheduler is not running or its heartbeat stopped.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"nexus/pipeline"
 	"nexus/store"
 )
 
@@ -43,7 +44,8 @@ func newAPIEnv(t *testing.T) *apiEnv {
 	}
 	t.Cleanup(func() { st.Close() })
 	env := &apiEnv{t: t, st: st, logs: &syncBuffer{}, now: time.Now(), tokens: map[string]string{}, users: map[string]store.Member{}}
-	env.srv, err = New(Options{Log: zerolog.New(env.logs), Store: st, BodyLimit: 1 << 20, Now: env.clock})
+	env.srv, err = New(Options{Log: zerolog.New(env.logs), Store: st, BodyLimit: 1 << 20, Now: env.clock,
+		Runs: pipeline.NewRunner(pipeline.RunnerOptions{Store: st}), EventInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +147,27 @@ func newXAccountA(e *apiEnv) store.XAccount {
 	return a
 }
 
+func newCampaignA(e *apiEnv) store.Campaign {
+	c, err := e.st.CreateCampaign(context.Background(), store.Campaign{OrgID: e.orgA.ID, Name: fmt.Sprintf("c%d", time.Now().UnixNano()),
+		Keywords: []string{"golang"}, Match: "any", Threshold: 70})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func newRunA(e *apiEnv, cancelled bool) store.Run {
+	c := newCampaignA(e)
+	r, err := e.st.CreateRun(context.Background(), e.orgA.ID, c.ID, "test", "golang", "", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if cancelled {
+		e.st.CancelRun(context.Background(), e.orgA.ID, r.ID)
+	}
+	return r
+}
+
 var routeCases = map[string]routeCase{
 	"POST /api/v1/auth/logout": {as: "memberA", status: 204, prepare: staticPath("/api/v1/auth/logout", "")},
 	"GET /api/v1/me":           {as: "memberA", status: 200, prepare: staticPath("/api/v1/me", "")},
@@ -178,6 +201,35 @@ var routeCases = map[string]routeCase{
 		return fmt.Sprintf("/api/v1/accounts/%d/reactivate", newXAccountA(e).ID), ""
 	}},
 	"POST /api/v1/accounts/reset-locks": {as: "adminA", status: 204, prepare: staticPath("/api/v1/accounts/reset-locks", "")},
+	"GET /api/v1/campaigns":             {as: "memberA", status: 200, prepare: staticPath("/api/v1/campaigns", "")},
+	"POST /api/v1/campaigns": {as: "adminA", status: 201, prepare: func(e *apiEnv) (string, string) {
+		return "/api/v1/campaigns", fmt.Sprintf(`{"name":"n%d","keywords":["golang"]}`, time.Now().UnixNano())
+	}},
+	"POST /api/v1/campaigns/preview": {as: "memberA", status: 200, prepare: staticPath("/api/v1/campaigns/preview", `{"keywords":["golang"]}`)},
+	"GET /api/v1/campaigns/:id": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/campaigns/%d", newCampaignA(e).ID), ""
+	}},
+	"PATCH /api/v1/campaigns/:id": {as: "adminA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/campaigns/%d", newCampaignA(e).ID), `{"threshold":80}`
+	}},
+	"DELETE /api/v1/campaigns/:id": {as: "adminA", status: 204, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/campaigns/%d", newCampaignA(e).ID), ""
+	}},
+	"POST /api/v1/campaigns/:id/runs": {as: "memberA", status: 202, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/campaigns/%d/runs", newCampaignA(e).ID), ""
+	}},
+	"GET /api/v1/campaigns/:id/runs": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/campaigns/%d/runs", newCampaignA(e).ID), ""
+	}},
+	"GET /api/v1/runs/:id": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/runs/%d", newRunA(e, false).ID), ""
+	}},
+	"GET /api/v1/runs/:id/events": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/runs/%d/events", newRunA(e, true).ID), ""
+	}},
+	"POST /api/v1/runs/:id/cancel": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/runs/%d/cancel", newRunA(e, false).ID), ""
+	}},
 }
 
 // publicRoutes need no credentials; each has its own test below.

@@ -45,6 +45,18 @@ func (s *Server) routes(e *echo.Echo) {
 	add("POST", "/accounts/:id/reactivate", s.reactivateAccount, admin)
 	add("POST", "/accounts/reset-locks", s.resetAccountLocks, admin)
 
+	add("GET", "/campaigns", s.listCampaigns, member)
+	add("POST", "/campaigns", s.createCampaign, admin)
+	add("POST", "/campaigns/preview", s.previewCampaign, member)
+	add("GET", "/campaigns/:id", s.getCampaign, member)
+	add("PATCH", "/campaigns/:id", s.updateCampaign, admin)
+	add("DELETE", "/campaigns/:id", s.deleteCampaign, admin)
+	add("POST", "/campaigns/:id/runs", s.startRun, member)
+	add("GET", "/campaigns/:id/runs", s.listRuns, member)
+	add("GET", "/runs/:id", s.getRun, member)
+	add("GET", "/runs/:id/events", s.runEvents, member)
+	add("POST", "/runs/:id/cancel", s.cancelRun, member)
+
 	add("GET", "/audit", s.auditLog, admin)
 
 	e.RouteNotFound("/*", func(c *echo.Context) error {

@@ -34,6 +34,18 @@ type Options struct {
 	CORSOrigins []string
 	// Now is the clock of the login rate limits; nil means time.Now.
 	Now func() time.Time
+	// Runs starts listening runs; nil in processes that run no jobs.
+	Runs RunStarter
+	// OnCampaignChange is told of every created, changed or deleted campaign (a deleted
+	// one comes with an empty schedule), so the scheduler can rebuild its job.
+	OnCampaignChange func(store.Campaign)
+	// EventInterval is how often a run's event stream looks for changes (default 500ms).
+	EventInterval time.Duration
+}
+
+// RunStarter starts a listening run of a campaign.
+type RunStarter interface {
+	Start(ctx context.Context, c store.Campaign, trigger string) (store.Run, error)
 }
 
 // Login attempts: after loginMaxPerIP failures from one address, or
@@ -63,6 +75,9 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.EventInterval <= 0 {
+		opts.EventInterval = 500 * time.Millisecond
 	}
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 14 * 24 * time.Hour

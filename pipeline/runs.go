@@ -1,0 +1,367 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"nexus/pipeline/analyze"
+	"nexus/pipeline/query"
+	"nexus/scraper"
+	"nexus/store"
+)
+
+// Analyzer is what a run needs of the analysis provider.
+type Analyzer interface {
+	Analyze(ctx context.Context, c analyze.Campaign, conv analyze.Conversation) (analyze.Result, error)
+	CacheKey(c analyze.Campaign, conv analyze.Conversation) string
+}
+
+// RunnerOptions are the parts a listening run is made of.
+type RunnerOptions struct {
+	Store *store.Store
+	// NewClient builds the X client over one organization's account pool.
+	NewClient func(accounts scraper.AccountStore) (*scraper.Client, error)
+	Analyzer  Analyzer
+	Log       zerolog.Logger
+	// AccountWait is how long a run may wait for a usable X account before it fails
+	// (default 30m): locks of a few minutes are waited out, a pool that is all banned is
+	// reported.
+	AccountWait time.Duration
+	MaxReplies  int // per thread (default 500)
+	Wake        func()
+}
+
+// Runner executes listening runs as chains of jobs: search → thread → analyze.
+type Runner struct {
+	o       RunnerOptions
+	mu      sync.Mutex
+	clients map[int64]*scraper.Client
+}
+
+// NewRunner builds a runner.
+func NewRunner(o RunnerOptions) *Runner {
+	if o.AccountWait <= 0 {
+		o.AccountWait = 30 * time.Minute
+	}
+	if o.MaxReplies <= 0 {
+		o.MaxReplies = 500
+	}
+	if o.Wake == nil {
+		o.Wake = func() {}
+	}
+	return &Runner{o: o, clients: map[int64]*scraper.Client{}}
+}
+
+// Handlers are the job handlers of a run, for the pool.
+func (r *Runner) Handlers() map[string]Handler {
+	return map[string]Handler{
+		store.KindSearch:  r.search,
+		store.KindThread:  r.thread,
+		store.KindAnalyze: r.analyze,
+	}
+}
+
+// client returns the X client of an organization, built once.
+func (r *Runner) client(orgID int64) (*scraper.Client, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.clients[orgID]; ok {
+		return c, nil
+	}
+	c, err := r.o.NewClient(NewXAccounts(r.o.Store, orgID))
+	if err != nil {
+		return nil, err
+	}
+	r.clients[orgID] = c
+	return c, nil
+}
+
+// searchPayload is the compiled query a run searches with, fixed when the run starts so
+// that a resumed run asks for exactly the same thing.
+type searchPayload struct {
+	Query  string       `json:"query"`
+	Filter query.Filter `json:"filter"`
+}
+
+// Start queues a run of campaign c. It is incremental: after a successful run, X is
+// asked only for tweets newer than the newest that run saw; a first run looks back the
+// campaign's window.
+func (r *Runner) Start(ctx context.Context, c store.Campaign, trigger string) (store.Run, error) {
+	sinceID, err := r.o.Store.LastNewestID(ctx, c.ID)
+	if err != nil {
+		return store.Run{}, err
+	}
+	opts := query.Options{SinceID: sinceID}
+	if sinceID == "" {
+		opts.Since = time.Now().Add(-query.Lookback(c))
+	}
+	compiled, err := query.Compile(c, opts)
+	if err != nil {
+		return store.Run{}, err
+	}
+	payload, _ := json.Marshal(searchPayload{Query: compiled.Query, Filter: compiled.Filter})
+	run, err := r.o.Store.CreateRun(ctx, c.OrgID, c.ID, trigger, compiled.Query, sinceID, payload)
+	if err != nil {
+		return run, err
+	}
+	r.o.Wake()
+	r.o.Log.Info().Int64("run_id", run.ID).Int64("campaign_id", c.ID).Str("trigger", trigger).Str("query", compiled.Query).Msg("run queued")
+	return run, nil
+}
+
+// activeRun loads the job's run; ok is false when the run was cancelled or ended, and
+// the job then has nothing to do.
+func (r *Runner) activeRun(ctx context.Context, j store.Job) (store.Run, bool, error) {
+	run, err := r.o.Store.RunForJob(ctx, j.RunID)
+	if err != nil {
+		return run, false, err
+	}
+	return run, run.Active(), nil
+}
+
+// accountError turns "no X account free" into a wait (until the next one frees) while
+// the run is younger than AccountWait, and into a permanent failure after.
+func (r *Runner) accountError(run store.Run, err error) error {
+	var none *scraper.NoAccountError
+	if !errors.As(err, &none) {
+		return err
+	}
+	if none.NextFree.IsZero() || time.Since(run.CreatedAt) > r.o.AccountWait {
+		return Permanent(fmt.Errorf("no usable X account: %w", err))
+	}
+	return RetryAt(err, none.NextFree.Add(time.Second))
+}
+
+func (r *Runner) search(ctx context.Context, j store.Job) error {
+	run, ok, err := r.activeRun(ctx, j)
+	if err != nil || !ok {
+		return err
+	}
+	if run.SearchDone {
+		return nil
+	}
+	if err := r.o.Store.StartRun(ctx, run.ID); err != nil {
+		return err
+	}
+	var p searchPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return Permanent(fmt.Errorf("search job payload: %w", err))
+	}
+	client, err := r.client(run.OrgID)
+	if err != nil {
+		return err
+	}
+	errCancelled := errors.New("run cancelled")
+	err = client.Search(ctx, scraper.SearchOptions{Query: p.Query, Product: "Latest"}, func(page scraper.Page) error {
+		var kept []store.StoredTweet
+		for _, t := range page.Tweets {
+			if !p.Filter.Keep(t) {
+				continue
+			}
+			st, err := storedTweet(t)
+			if err != nil {
+				return err
+			}
+			kept = append(kept, st)
+		}
+		if _, err := r.o.Store.SaveSearchPage(ctx, run, store.SearchPage{Tweets: kept, NextCursor: page.Cursors.Bottom}); err != nil {
+			return err
+		}
+		r.o.Wake()
+		if cur, err := r.o.Store.RunForJob(ctx, run.ID); err == nil {
+			run = cur
+			if !cur.Active() {
+				return errCancelled
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errCancelled) {
+		return nil
+	}
+	if err != nil {
+		return r.accountError(run, fmt.Errorf("run %d: search: %w", run.ID, err))
+	}
+	_, err = r.o.Store.SaveSearchPage(ctx, run, store.SearchPage{Done: true, NextCursor: run.SearchCursor})
+	return err
+}
+
+func storedTweet(t scraper.Tweet) (store.StoredTweet, error) {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return store.StoredTweet{}, fmt.Errorf("encode tweet %s: %w", t.ID, err)
+	}
+	return store.StoredTweet{ID: t.ID, ConversationID: t.ConversationID, Username: t.Username, CreatedAt: t.CreatedAt, Data: data}, nil
+}
+
+type threadPayload struct {
+	ConversationID string `json:"conversation_id"`
+	HitID          string `json:"hit_id"`
+}
+
+type threadNode struct {
+	ID       string `json:"id"`
+	ParentID string `json:"parent_id,omitempty"`
+	Depth    int    `json:"depth"`
+}
+
+func (r *Runner) thread(ctx context.Context, j store.Job) error {
+	run, ok, err := r.activeRun(ctx, j)
+	if err != nil || !ok {
+		return err
+	}
+	var p threadPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return Permanent(fmt.Errorf("thread job payload: %w", err))
+	}
+	client, err := r.client(run.OrgID)
+	if err != nil {
+		return err
+	}
+	th, err := client.Thread(ctx, p.HitID, scraper.ThreadOptions{MaxReplies: r.o.MaxReplies})
+	if errors.Is(err, scraper.ErrTweetNotFound) {
+		return Permanent(err) // deleted since the search: nothing to thread
+	}
+	if err != nil {
+		return r.accountError(run, fmt.Errorf("run %d: thread %s: %w", run.ID, p.ConversationID, err))
+	}
+	u := store.ThreadUpdate{ConversationID: p.ConversationID, HitID: p.HitID, Complete: th.Complete}
+	nodes := make([]threadNode, 0, len(th.Tweets))
+	h := sha256.New()
+	for _, tt := range th.Tweets {
+		st, err := storedTweet(tt.Tweet)
+		if err != nil {
+			return err
+		}
+		u.Tweets = append(u.Tweets, st)
+		nodes = append(nodes, threadNode{ID: tt.Tweet.ID, ParentID: tt.ParentID, Depth: tt.Depth})
+		fmt.Fprintf(h, "%s\x00%s\x00", tt.Tweet.ID, tt.Tweet.Text)
+	}
+	if !containsHit(th, p.HitID) {
+		// X hid the hit from its own thread (withheld, or the walk was cut): keep it.
+		if hit, err := r.o.Store.Tweet(ctx, run.OrgID, p.HitID); err == nil {
+			u.Tweets = append(u.Tweets, hit)
+			nodes = append(nodes, threadNode{ID: p.HitID, Depth: 1})
+		}
+	}
+	u.Thread, _ = json.Marshal(nodes)
+	u.ContentHash = hex.EncodeToString(h.Sum(nil))
+	if _, err := r.o.Store.SaveThread(ctx, run, u); err != nil {
+		return err
+	}
+	r.o.Wake()
+	return nil
+}
+
+func containsHit(th scraper.Thread, id string) bool {
+	for _, t := range th.Tweets {
+		if t.Tweet.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+type analyzePayload struct {
+	Conversation int64 `json:"conversation"`
+}
+
+func (r *Runner) analyze(ctx context.Context, j store.Job) error {
+	run, ok, err := r.activeRun(ctx, j)
+	if err != nil || !ok {
+		return err
+	}
+	var p analyzePayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return Permanent(fmt.Errorf("analyze job payload: %w", err))
+	}
+	st := r.o.Store
+	conv, err := st.Conversation(ctx, run.OrgID, p.Conversation)
+	if err != nil {
+		return err
+	}
+	if conv.AnalyzedHash == conv.ContentHash {
+		return nil // analysed by an earlier attempt that committed
+	}
+	c, err := st.Campaign(ctx, run.OrgID, run.CampaignID)
+	if err != nil {
+		return err
+	}
+	stored, err := st.ConversationTweets(ctx, conv)
+	if err != nil {
+		return err
+	}
+	tweets := make([]scraper.Tweet, 0, len(stored))
+	for _, s := range stored {
+		var t scraper.Tweet
+		if err := json.Unmarshal(s.Data, &t); err != nil {
+			return Permanent(fmt.Errorf("stored tweet %s: %w", s.ID, err))
+		}
+		tweets = append(tweets, t)
+	}
+	ac := analyze.Campaign{Name: c.Name, Context: c.Context, Keywords: c.Keywords, Phrases: c.Phrases, Hashtags: c.Hashtags, Lang: c.Lang}
+	thread, err := analyze.Build(conv.HitID, tweets)
+	if err != nil {
+		return Permanent(err)
+	}
+	key := r.o.Analyzer.CacheKey(ac, thread)
+	a := store.Analysis{CacheKey: key, Status: "ok"}
+	if cached, hit, err := st.CachedAnalysis(ctx, run.OrgID, key); err != nil {
+		return err
+	} else if hit {
+		a.Result, a.Relevance, a.Opportunity, a.Provider, a.Model = cached.Result, cached.Relevance, cached.Opportunity, cached.Provider, cached.Model
+	} else {
+		res, err := r.o.Analyzer.Analyze(ctx, ac, thread)
+		var failed *analyze.FailedAnalysis
+		switch {
+		case errors.As(err, &failed):
+			a.Status, a.Raw, a.Error = "failed", failed.Raw, failed.Error()
+			a.PromptTokens, a.ResponseTokens = failed.PromptTokens, failed.ResponseTokens
+		case errors.Is(err, analyze.ErrBudgetExceeded):
+			a.Status, a.Error = "failed", err.Error()
+		case err != nil:
+			return fmt.Errorf("run %d: analyze conversation %d: %w", run.ID, conv.ID, err)
+		default:
+			a.Result, _ = json.Marshal(res)
+			a.Relevance, a.Opportunity, a.Provider, a.Model = res.Relevance, res.Opportunity, res.Provider, res.Model
+			a.PromptTokens, a.ResponseTokens = res.PromptTokens, res.ResponseTokens
+		}
+	}
+	if a.Result == nil {
+		a.Result = json.RawMessage("{}")
+	}
+	if a.Provider == "" {
+		a.Provider, a.Model = "none", "none"
+	}
+	opp := store.OpportunityDecision{Is: a.Status == "ok" && a.Opportunity && a.Relevance >= c.Threshold, Relevance: a.Relevance}
+	return st.SaveAnalysis(ctx, run, conv, a, conv.ContentHash, opp)
+}
+
+// Watch closes runs that have no job left, until ctx ends. Completion is not a job of
+// its own: the last job of a run cannot know it is the last while others run.
+func (r *Runner) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			ids, err := r.o.Store.FinishIdleRuns(ctx)
+			if err != nil && ctx.Err() == nil {
+				r.o.Log.Error().Err(err).Msg("finish idle runs")
+			}
+			for _, id := range ids {
+				r.o.Log.Info().Int64("run_id", id).Msg("run finished")
+			}
+		}
+	}
+}
