@@ -154,10 +154,13 @@ func (s *Store) CachedAnalysis(ctx context.Context, orgID int64, key string) (An
 	return a, true, nil
 }
 
-// OpportunityDecision says whether an analysis makes its conversation an opportunity.
+// OpportunityDecision says whether an analysis makes its conversation an opportunity,
+// and where a new opportunity is delivered at once (the campaign's instant routes
+// that are configured).
 type OpportunityDecision struct {
 	Is        bool
 	Relevance int
+	Deliver   []string // integration kinds
 }
 
 // SaveAnalysis records an analysis, marks which content it judged, and creates or
@@ -186,13 +189,98 @@ func (s *Store) SaveAnalysis(ctx context.Context, r Run, conv Conversation, a An
 		if !opp.Is {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO opportunities (org_id, campaign_id, conversation_id, analysis_id, run_id, relevance, created_at)
+		var oppID int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO opportunities (org_id, campaign_id, conversation_id, analysis_id, run_id, relevance, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (conversation_id) DO UPDATE SET analysis_id = excluded.analysis_id, relevance = excluded.relevance`,
-			r.OrgID, r.CampaignID, conv.ID, analysisID, r.ID, opp.Relevance, now)
+			ON CONFLICT (conversation_id) DO UPDATE SET analysis_id = excluded.analysis_id, relevance = excluded.relevance
+			RETURNING id`,
+			r.OrgID, r.CampaignID, conv.ID, analysisID, r.ID, opp.Relevance, now).Scan(&oppID)
 		if err != nil {
 			return fmt.Errorf("store: save opportunity of conversation %d: %w", conv.ID, err)
 		}
+		// One delivery per (opportunity, integration), ever: a conversation that is an
+		// opportunity again in a later run is not sent again.
+		for _, kind := range opp.Deliver {
+			var deliveryID int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (org_id, opportunity_id, run_id, integration) VALUES (?, ?, ?, ?)
+				ON CONFLICT (opportunity_id, integration) DO NOTHING RETURNING id`, r.OrgID, oppID, r.ID, kind).Scan(&deliveryID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("store: delivery of opportunity %d to %s: %w", oppID, kind, err)
+			}
+			if err := EnqueueTx(ctx, tx, Job{OrgID: r.OrgID, Kind: KindDeliver, RunID: r.ID, MaxAttempts: 12,
+				Key: fmt.Sprintf("deliver:%d", deliveryID), Payload: []byte(fmt.Sprintf(`{"delivery":%d}`, deliveryID))}); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
+}
+
+// ConversationSummary is a conversation as listed: its hit and the latest analysis.
+type ConversationSummary struct {
+	Conversation
+	Hit      json.RawMessage `json:"hit"`
+	Analysis json.RawMessage `json:"analysis"` // null before the first successful analysis
+}
+
+// Conversations lists a campaign's conversations, most recently refreshed first.
+func (s *Store) Conversations(ctx context.Context, orgID, campaignID int64, limit, offset int) ([]ConversationSummary, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := s.ro.QueryContext(ctx, `SELECT cv.id, cv.org_id, cv.campaign_id, cv.conversation_id, cv.hit_id, cv.run_id, cv.thread,
+			cv.tweet_count, cv.complete, cv.content_hash, cv.analyzed_hash, cv.updated_at,
+			COALESCE(t.data, '{}'),
+			(SELECT a.result FROM analyses a WHERE a.conversation_id = cv.id AND a.status = 'ok' ORDER BY a.id DESC LIMIT 1)
+		FROM conversations cv LEFT JOIN tweets t ON t.org_id = cv.org_id AND t.id = cv.hit_id
+		WHERE cv.org_id = ? AND cv.campaign_id = ? ORDER BY cv.updated_at DESC, cv.id DESC LIMIT ? OFFSET ?`,
+		orgID, campaignID, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("store: list conversations: %w", err)
+	}
+	defer rows.Close()
+	out := []ConversationSummary{}
+	for rows.Next() {
+		var c ConversationSummary
+		var thread, hit, analysis []byte
+		if err := rows.Scan(&c.ID, &c.OrgID, &c.CampaignID, &c.ConversationID, &c.HitID, &c.RunID, &thread, &c.TweetCount,
+			&c.Complete, &c.ContentHash, &c.AnalyzedHash, scanTime(&c.UpdatedAt), &hit, &analysis); err != nil {
+			return nil, fmt.Errorf("store: scan conversation: %w", err)
+		}
+		c.Thread, c.Hit = thread, hit
+		if analysis != nil {
+			c.Analysis = analysis
+		} else {
+			c.Analysis = json.RawMessage("null")
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Analyses lists a conversation's analyses, newest first (failed ones included, with
+// the model's raw answer, for the operator).
+func (s *Store) Analyses(ctx context.Context, conversationID int64) ([]Analysis, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT id, conversation_id, run_id, status, result, relevance, opportunity, provider, model,
+			prompt_tokens, response_tokens, raw, error, created_at
+		FROM analyses WHERE conversation_id = ? ORDER BY id DESC`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("store: analyses of conversation %d: %w", conversationID, err)
+	}
+	defer rows.Close()
+	out := []Analysis{}
+	for rows.Next() {
+		var a Analysis
+		var result []byte
+		if err := rows.Scan(&a.ID, &a.ConversationID, &a.RunID, &a.Status, &result, &a.Relevance, &a.Opportunity, &a.Provider,
+			&a.Model, &a.PromptTokens, &a.ResponseTokens, &a.Raw, &a.Error, scanTime(&a.CreatedAt)); err != nil {
+			return nil, fmt.Errorf("store: scan analysis: %w", err)
+		}
+		a.Result = result
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

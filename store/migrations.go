@@ -266,6 +266,26 @@ var migrations = []string{
 		UNIQUE (opportunity_id, integration)
 	) STRICT;
 	CREATE INDEX deliveries_run ON deliveries (run_id, state);`,
+
+	// 7: delivery settings and bookkeeping. One row per (organization, integration)
+	// holding its settings as sealed JSON (tokens, webhook secrets, service accounts)
+	// and the non-secret part in clear for listings. sheet_rows is the Sheets ledger:
+	// an opportunity's row is appended to a spreadsheet once. Feedback on an
+	// opportunity may carry a note.
+	`CREATE TABLE integrations (
+		org_id     INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		kind       TEXT NOT NULL CHECK (kind IN ('slack', 'sheets', 'webhook')),
+		config     BLOB NOT NULL,
+		public     TEXT NOT NULL DEFAULT '{}',
+		updated_at TEXT NOT NULL,
+		PRIMARY KEY (org_id, kind)
+	) STRICT;
+	CREATE TABLE sheet_rows (
+		key         TEXT PRIMARY KEY,
+		org_id      INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+		appended_at TEXT NOT NULL
+	) STRICT;
+	ALTER TABLE opportunities ADD COLUMN feedback_note TEXT NOT NULL DEFAULT '';`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.
