@@ -88,6 +88,7 @@ func (a *App) newRunner(st *store.Store) (*pipeline.Runner, *pipeline.Pool, erro
 	runner := pipeline.NewRunner(pipeline.RunnerOptions{
 		Store: st, Analyzer: analyzer, Log: a.log,
 		AccountWait: cfg.Runs.AccountWait, MaxReplies: cfg.Runs.MaxReplies,
+		Senders: pipeline.NewSenders(st, cfg.Delivery.AllowPrivateTargets),
 		NewClient: func(accounts scraper.AccountStore) (*scraper.Client, error) {
 			return scraper.New(scraper.Options{APIBase: cfg.X.APIBase, WebBase: cfg.X.WebBase,
 				TransactionID: cfg.X.TransactionID, Accounts: accounts, Log: a.log, WaitForAccount: 2 * time.Minute})

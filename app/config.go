@@ -19,21 +19,27 @@ import (
 // DESIGN.md; each key can also be set by NEXUS_<SECTION>_<KEY> and, for a few, a flag.
 // nexus.example.toml documents every key, and a test keeps the two in step.
 type Config struct {
-	DataDir   string        `toml:"data_dir"`
-	SecretKey string        `toml:"secret_key" secret:"true"`
-	Server    ServerConfig  `toml:"server"`
-	Workers   WorkersConfig `toml:"workers"`
-	X         XConfig       `toml:"x"`
-	LLM       LLMConfig     `toml:"llm"`
-	Runs      RunsConfig    `toml:"runs"`
-	Auth      AuthConfig    `toml:"auth"`
-	Log       LogConfig     `toml:"log"`
+	DataDir   string         `toml:"data_dir"`
+	SecretKey string         `toml:"secret_key" secret:"true"`
+	Server    ServerConfig   `toml:"server"`
+	Workers   WorkersConfig  `toml:"workers"`
+	X         XConfig        `toml:"x"`
+	LLM       LLMConfig      `toml:"llm"`
+	Runs      RunsConfig     `toml:"runs"`
+	Delivery  DeliveryConfig `toml:"delivery"`
+	Auth      AuthConfig     `toml:"auth"`
+	Log       LogConfig      `toml:"log"`
 }
 
 // RunsConfig bounds listening runs.
 type RunsConfig struct {
 	AccountWait time.Duration `toml:"account_wait"`
 	MaxReplies  int           `toml:"max_replies"`
+}
+
+// DeliveryConfig governs where opportunities may be sent.
+type DeliveryConfig struct {
+	AllowPrivateTargets bool `toml:"allow_private_targets"`
 }
 
 // AuthConfig is how people log in to the web UI.

@@ -77,9 +77,11 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 		return nil, fmt.Errorf("llm: %w", err)
 	}
 	s := &server{cfg: cfg, log: log, store: st, sched: sched}
+	senders := pipeline.NewSenders(st, cfg.Delivery.AllowPrivateTargets)
 	s.runner = pipeline.NewRunner(pipeline.RunnerOptions{
 		Store: st, Analyzer: analyzer, Log: log,
 		AccountWait: cfg.Runs.AccountWait, MaxReplies: cfg.Runs.MaxReplies,
+		Senders: senders,
 		NewClient: func(accounts scraper.AccountStore) (*scraper.Client, error) {
 			return scraper.New(scraper.Options{APIBase: cfg.X.APIBase, WebBase: cfg.X.WebBase,
 				TransactionID: cfg.X.TransactionID, Accounts: accounts, Log: log,
@@ -103,14 +105,16 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 	log.Info().Str("llm", analyzer.Name()).Str("model", analyzer.Model()).Int("scheduled_campaigns", sched.ScheduledCampaigns()).Msg("pipeline ready")
 	v, _, _ := buildInfo()
 	s.web, err = web.New(web.Options{
-		Log:            log,
-		Store:          st,
-		BodyLimit:      cfg.Server.BodyLimit,
-		Version:        v,
-		SessionTTL:     cfg.Auth.SessionTTL,
-		TrustedProxies: cfg.Server.TrustedProxies,
-		CORSOrigins:    cfg.Server.CORSOrigins,
-		Runs:           s.runner,
+		Log:                 log,
+		Store:               st,
+		BodyLimit:           cfg.Server.BodyLimit,
+		Version:             v,
+		SessionTTL:          cfg.Auth.SessionTTL,
+		TrustedProxies:      cfg.Server.TrustedProxies,
+		CORSOrigins:         cfg.Server.CORSOrigins,
+		Runs:                s.runner,
+		Senders:             senders,
+		AllowPrivateTargets: cfg.Delivery.AllowPrivateTargets,
 		OnCampaignChange: func(c store.Campaign) {
 			if err := sched.SetCampaign(c, s.runner.Start); err != nil {
 				log.Error().Err(err).Int64("campaign_id", c.ID).Msg("campaign schedule not set")

@@ -37,6 +37,8 @@ type RunnerOptions struct {
 	AccountWait time.Duration
 	MaxReplies  int // per thread (default 500)
 	Wake        func()
+	// Senders delivers opportunities; nil: deliveries wait for a process that has one.
+	Senders *Senders
 }
 
 // Runner executes listening runs as chains of jobs: search → thread → analyze.
@@ -66,6 +68,7 @@ func (r *Runner) Handlers() map[string]Handler {
 		store.KindSearch:  r.search,
 		store.KindThread:  r.thread,
 		store.KindAnalyze: r.analyze,
+		store.KindDeliver: r.deliverOne,
 	}
 }
 
@@ -342,7 +345,34 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 		a.Provider, a.Model = "none", "none"
 	}
 	opp := store.OpportunityDecision{Is: a.Status == "ok" && a.Opportunity && a.Relevance >= c.Threshold, Relevance: a.Relevance}
+	if opp.Is {
+		if opp.Deliver, err = r.instantRoutes(ctx, c); err != nil {
+			return err
+		}
+	}
 	return st.SaveAnalysis(ctx, run, conv, a, conv.ContentHash, opp)
+}
+
+// instantRoutes are the campaign's instant routes whose integration is configured.
+func (r *Runner) instantRoutes(ctx context.Context, c store.Campaign) ([]string, error) {
+	if len(c.Routes) == 0 {
+		return nil, nil
+	}
+	configured, err := r.o.Store.Integrations(ctx, c.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, in := range configured {
+		have[in.Kind] = true
+	}
+	var kinds []string
+	for _, rt := range c.Routes {
+		if have[rt.Integration] && rt.Mode != "digest" {
+			kinds = append(kinds, rt.Integration)
+		}
+	}
+	return kinds, nil
 }
 
 // Watch closes runs that have no job left, until ctx ends. Completion is not a job of

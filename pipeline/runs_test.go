@@ -46,6 +46,7 @@ type runEnv struct {
 	runner   *Runner
 	pool     *Pool
 	analyzer *countingAnalyzer
+	senders  *Senders
 }
 
 func newRunEnv(t testing.TB, nConv, perConv int) *runEnv {
@@ -80,13 +81,15 @@ func newRunEnv(t testing.TB, nConv, perConv int) *runEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &runEnv{st: st, x: x, org: org, campaign: c, analyzer: &countingAnalyzer{h: heuristic.New()}}
+	env := &runEnv{st: st, x: x, org: org, campaign: c, analyzer: &countingAnalyzer{h: heuristic.New()},
+		senders: NewSenders(st, true)} // the fakes of Slack, Sheets and webhooks listen on loopback
 	env.runner = NewRunner(RunnerOptions{Store: st, Analyzer: env.analyzer, Log: zerolog.Nop(),
 		NewClient: func(accounts scraper.AccountStore) (*scraper.Client, error) {
 			return scraper.New(scraper.Options{APIBase: x.URL(), WebBase: x.RootURL(), TransactionID: "off", Accounts: accounts, Log: zerolog.Nop(),
 				WaitForAccount: time.Minute})
 		},
-		Wake: func() { env.pool.Wake() },
+		Wake:    func() { env.pool.Wake() },
+		Senders: env.senders,
 	})
 	env.pool = NewPool(st, PoolOptions{Size: 4, Handlers: env.runner.Handlers()}, zerolog.Nop())
 	env.pool.Start(ctx)

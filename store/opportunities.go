@@ -200,3 +200,22 @@ func (s *Store) FinishDelivery(ctx context.Context, id int64, sent bool, errMsg 
 	}
 	return nil
 }
+
+// RunDeliveries lists the deliveries a run created, for the run view and its API.
+func (s *Store) RunDeliveries(ctx context.Context, orgID, runID int64) ([]Delivery, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT id, org_id, opportunity_id, run_id, integration, state, error FROM deliveries
+		WHERE run_id = ? AND (? = 0 OR org_id = ?) ORDER BY id`, runID, orgID, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	out := []Delivery{}
+	for rows.Next() {
+		var d Delivery
+		if err := rows.Scan(&d.ID, &d.OrgID, &d.OpportunityID, &d.RunID, &d.Integration, &d.State, &d.Error); err != nil {
+			return nil, fmt.Errorf("store: scan delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

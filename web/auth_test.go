@@ -23,16 +23,17 @@ const testPassword = "correct horse battery staple"
 
 // apiEnv is a server on a real database with two organizations.
 type apiEnv struct {
-	t      *testing.T
-	srv    *Server
-	st     *store.Store
-	logs   *syncBuffer
-	now    time.Time
-	mu     sync.Mutex
-	orgA   store.Organization
-	orgB   store.Organization
-	tokens map[string]string // adminA, memberA, adminB, memberB, revoked
-	users  map[string]store.Member
+	t       *testing.T
+	srv     *Server
+	st      *store.Store
+	logs    *syncBuffer
+	now     time.Time
+	mu      sync.Mutex
+	orgA    store.Organization
+	orgB    store.Organization
+	tokens  map[string]string // adminA, memberA, adminB, memberB, revoked
+	hookURL string            // a webhook receiver on loopback
+	users   map[string]store.Member
 }
 
 func newAPIEnv(t *testing.T) *apiEnv {
@@ -44,8 +45,12 @@ func newAPIEnv(t *testing.T) *apiEnv {
 	}
 	t.Cleanup(func() { st.Close() })
 	env := &apiEnv{t: t, st: st, logs: &syncBuffer{}, now: time.Now(), tokens: map[string]string{}, users: map[string]store.Member{}}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	t.Cleanup(hook.Close)
+	env.hookURL = hook.URL
 	env.srv, err = New(Options{Log: zerolog.New(env.logs), Store: st, BodyLimit: 1 << 20, Now: env.clock,
-		Runs: pipeline.NewRunner(pipeline.RunnerOptions{Store: st}), EventInterval: 10 * time.Millisecond})
+		Runs: pipeline.NewRunner(pipeline.RunnerOptions{Store: st}), EventInterval: 10 * time.Millisecond,
+		Senders: pipeline.NewSenders(st, true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +173,37 @@ func newRunA(e *apiEnv, cancelled bool) store.Run {
 	return r
 }
 
+// newOpportunityA makes a conversation of A's that is an opportunity.
+func newOpportunityA(e *apiEnv) store.Opportunity {
+	ctx := context.Background()
+	r := newRunA(e, false)
+	id := fmt.Sprint(time.Now().UnixNano())
+	tweet := store.StoredTweet{ID: id, ConversationID: id, Username: "u", CreatedAt: time.Now(),
+		Data: []byte(fmt.Sprintf(`{"id":%q,"conversation_id":%q,"text":"hi"}`, id, id))}
+	conv, err := e.st.SaveThread(ctx, r, store.ThreadUpdate{ConversationID: id, HitID: id, Tweets: []store.StoredTweet{tweet},
+		Thread: []byte(fmt.Sprintf(`[{"id":%q,"depth":0}]`, id)), ContentHash: "h" + id})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	err = e.st.SaveAnalysis(ctx, r, conv, store.Analysis{CacheKey: "k" + id, Status: "ok", Result: []byte(`{"relevance":90,"opportunity":true}`),
+		Relevance: 90, Opportunity: true, Provider: "heuristic", Model: "m"}, conv.ContentHash, store.OpportunityDecision{Is: true, Relevance: 90})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ops, err := e.st.Opportunities(ctx, e.orgA.ID, store.OpportunityFilter{Sort: "newest", Limit: 1})
+	if err != nil || len(ops) == 0 {
+		e.t.Fatalf("opportunity: %v", err)
+	}
+	return ops[0]
+}
+
+func setWebhookA(e *apiEnv) {
+	cfg := fmt.Sprintf(`{"url":%q,"secret":"s","format":"json"}`, e.hookURL)
+	if err := e.st.SetIntegration(context.Background(), e.orgA.ID, "webhook", []byte(cfg), []byte(`{"format":"json"}`)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 var routeCases = map[string]routeCase{
 	"POST /api/v1/auth/logout": {as: "memberA", status: 204, prepare: staticPath("/api/v1/auth/logout", "")},
 	"GET /api/v1/me":           {as: "memberA", status: 200, prepare: staticPath("/api/v1/me", "")},
@@ -226,6 +262,37 @@ var routeCases = map[string]routeCase{
 	}},
 	"GET /api/v1/runs/:id/events": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
 		return fmt.Sprintf("/api/v1/runs/%d/events", newRunA(e, true).ID), ""
+	}},
+	"GET /api/v1/campaigns/:id/opportunities": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/campaigns/%d/opportunities", newOpportunityA(e).CampaignID), ""
+	}},
+	"GET /api/v1/campaigns/:id/conversations": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/campaigns/%d/conversations", newOpportunityA(e).CampaignID), ""
+	}},
+	"GET /api/v1/opportunities": {as: "memberA", status: 200, prepare: staticPath("/api/v1/opportunities", "")},
+	"PATCH /api/v1/opportunities/:id": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/opportunities/%d", newOpportunityA(e).ID), `{"status":"done"}`
+	}},
+	"POST /api/v1/opportunities/:id/feedback": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/opportunities/%d/feedback", newOpportunityA(e).ID), `{"feedback":"relevant","note":"good"}`
+	}},
+	"GET /api/v1/conversations/:id": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		return fmt.Sprintf("/api/v1/conversations/%d", newOpportunityA(e).ConversationID), ""
+	}},
+	"GET /api/v1/integrations": {as: "memberA", status: 200, prepare: staticPath("/api/v1/integrations", "")},
+	"GET /api/v1/integrations/:kind": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		setWebhookA(e)
+		return "/api/v1/integrations/webhook", ""
+	}},
+	"PUT /api/v1/integrations/:kind": {as: "adminA", status: 200, prepare: staticPath("/api/v1/integrations/webhook",
+		`{"url":"https://93.184.215.14/hook","secret":"topsecret"}`)},
+	"DELETE /api/v1/integrations/:kind": {as: "adminA", status: 204, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		setWebhookA(e)
+		return "/api/v1/integrations/webhook", ""
+	}},
+	"POST /api/v1/integrations/:kind/test": {as: "adminA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
+		setWebhookA(e)
+		return "/api/v1/integrations/webhook/test", ""
 	}},
 	"POST /api/v1/runs/:id/cancel": {as: "memberA", status: 200, hasID: true, prepare: func(e *apiEnv) (string, string) {
 		return fmt.Sprintf("/api/v1/runs/%d/cancel", newRunA(e, false).ID), ""

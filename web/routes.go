@@ -57,7 +57,22 @@ func (s *Server) routes(e *echo.Echo) {
 	add("GET", "/runs/:id/events", s.runEvents, member)
 	add("POST", "/runs/:id/cancel", s.cancelRun, member)
 
+	add("GET", "/campaigns/:id/opportunities", s.campaignOpportunities, member)
+	add("GET", "/campaigns/:id/conversations", s.campaignConversations, member)
+	add("GET", "/opportunities", s.listOpportunities, member)
+	add("PATCH", "/opportunities/:id", s.updateOpportunity, member)
+	add("POST", "/opportunities/:id/feedback", s.opportunityFeedback, member)
+	add("GET", "/conversations/:id", s.getConversation, member)
+
+	add("GET", "/integrations", s.listIntegrations, member)
+	add("GET", "/integrations/:kind", s.getIntegration, member)
+	add("PUT", "/integrations/:kind", s.putIntegration, admin)
+	add("DELETE", "/integrations/:kind", s.deleteIntegration, admin)
+	add("POST", "/integrations/:kind/test", s.testIntegration, admin)
+
 	add("GET", "/audit", s.auditLog, admin)
+
+	s.uiRoutes(e)
 
 	e.RouteNotFound("/*", func(c *echo.Context) error {
 		return apiError(404, "not_found", "no such route: "+c.Request().Method+" "+c.Request().URL.Path)

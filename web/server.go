@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v5/middleware"
 	"github.com/rs/zerolog"
 
+	"nexus/pipeline"
 	"nexus/store"
 )
 
@@ -39,6 +40,10 @@ type Options struct {
 	// OnCampaignChange is told of every created, changed or deleted campaign (a deleted
 	// one comes with an empty schedule), so the scheduler can rebuild its job.
 	OnCampaignChange func(store.Campaign)
+	// Senders sends integration test messages; AllowPrivateTargets is
+	// delivery.allow_private_targets, checked when an integration is saved.
+	Senders             *pipeline.Senders
+	AllowPrivateTargets bool
 	// EventInterval is how often a run's event stream looks for changes (default 500ms).
 	EventInterval time.Duration
 }

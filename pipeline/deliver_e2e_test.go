@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"nexus/pipeline/deliver/sheets/sheetsfake"
+	"nexus/pipeline/deliver/slack/slackfake"
+	"nexus/pipeline/deliver/webhook/webhookfake"
+	"nexus/store"
+)
+
+// TestRunDeliversEachOpportunityOnce: a run whose opportunities go to Slack, Sheets
+// and a webhook delivers each to each exactly once, and a second run over the same
+// data delivers nothing. (Slack paces one message a second per channel, so the short
+// run has a handful of opportunities; -full has fifty.)
+func TestRunDeliversEachOpportunityOnce(t *testing.T) {
+	n := 6
+	if *full {
+		n = 50
+	}
+	env := newRunEnv(t, n, 3)
+	ctx := context.Background()
+	slack := slackfake.New(t)
+	sheets := sheetsfake.New(t)
+	hook := webhookfake.New(t, "hook-secret")
+	env.senders.SheetsEndpoint = sheets.Endpoint()
+	set := func(kind string, v any) {
+		b, _ := json.Marshal(v)
+		if err := env.st.SetIntegration(ctx, env.org.ID, kind, b, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("slack", SlackSettings{WebhookURL: slack.WebhookURL()})
+	set("sheets", SheetsSettings{ServiceAccountJSON: string(sheets.ServiceAccountJSON()), SpreadsheetID: sheetsfake.SpreadsheetID})
+	set("webhook", WebhookSettings{URL: hook.URL, Secret: "hook-secret"})
+	env.campaign.Threshold = 40
+	env.campaign.Routes = []store.Route{{Integration: "slack", Mode: "instant"}, {Integration: "sheets", Mode: "instant"},
+		{Integration: "webhook", Mode: "instant"}}
+	c, err := env.st.UpdateCampaign(ctx, env.campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.campaign = c
+
+	run := env.runToEnd(t)
+	if run.Status != store.RunSucceeded {
+		t.Fatalf("run: %+v", run)
+	}
+	opps := run.Progress.Opportunities
+	if opps != n {
+		t.Fatalf("%d opportunities, want %d (every conversation asks for a recommendation)", opps, n)
+	}
+	if run.Progress.Delivered != 3*n {
+		dumpDeliveries(t, env.st, run.ID)
+		t.Fatalf("%d deliveries sent, want %d", run.Progress.Delivered, 3*n)
+	}
+	rows := 0
+	for _, tab := range sheets.Tabs() {
+		if tab != "Sheet1" {
+			rows += len(sheets.Rows(tab)) - 1 // minus the header
+		}
+	}
+	if got := len(slack.Messages()); got != n {
+		t.Fatalf("%d Slack messages, want %d", got, n)
+	}
+	if rows != n {
+		t.Fatalf("%d sheet rows, want %d", rows, n)
+	}
+	if got := len(hook.Deliveries()); got != n {
+		t.Fatalf("%d webhook calls, want %d", got, n)
+	}
+
+	// Nothing new on X: nothing delivered again.
+	second := env.runToEnd(t)
+	if second.Status != store.RunSucceeded || second.Progress.Delivered != 0 {
+		t.Fatalf("second run: %+v", second)
+	}
+	if len(slack.Messages()) != n || len(hook.Deliveries()) != n {
+		t.Fatalf("the second run delivered again: %d slack, %d webhook", len(slack.Messages()), len(hook.Deliveries()))
+	}
+}
+
+func dumpDeliveries(t *testing.T, st *store.Store, runID int64) {
+	ds, _ := st.RunDeliveries(context.Background(), 0, runID)
+	for _, d := range ds {
+		if d.State != "sent" {
+			t.Logf("delivery %d to %s: %s %s", d.ID, d.Integration, d.State, d.Error)
+		}
+	}
+}
