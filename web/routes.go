@@ -73,6 +73,7 @@ func (s *Server) routes(e *echo.Echo) {
 	add("GET", "/audit", s.auditLog, admin)
 
 	s.uiRoutes(e)
+	s.opsRoutes(e)
 
 	e.RouteNotFound("/*", func(c *echo.Context) error {
 		return apiError(404, "not_found", "no such route: "+c.Request().Method+" "+c.Request().URL.Path)
