@@ -76,6 +76,11 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 		st.Close()
 		return nil, fmt.Errorf("llm: %w", err)
 	}
+	// The daily token budget lives in memory; carry today's spending over a restart.
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	if used, err := st.TokensSince(ctx, day); err == nil {
+		analyzer.Budget().SetUsedToday(used)
+	}
 	s := &server{cfg: cfg, log: log, store: st, sched: sched}
 	senders := pipeline.NewSenders(st, cfg.Delivery.AllowPrivateTargets)
 	s.runner = pipeline.NewRunner(pipeline.RunnerOptions{

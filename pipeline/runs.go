@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +47,12 @@ type Runner struct {
 	o       RunnerOptions
 	mu      sync.Mutex
 	clients map[int64]*scraper.Client
+	perRun  map[int64]analyze.Analyzer // the analyzer with each run's token budget
+}
+
+// forRunner is an analyzer that can give each run its own token budget.
+type forRunner interface {
+	ForRun() analyze.Analyzer
 }
 
 // NewRunner builds a runner.
@@ -59,7 +66,7 @@ func NewRunner(o RunnerOptions) *Runner {
 	if o.Wake == nil {
 		o.Wake = func() {}
 	}
-	return &Runner{o: o, clients: map[int64]*scraper.Client{}}
+	return &Runner{o: o, clients: map[int64]*scraper.Client{}, perRun: map[int64]analyze.Analyzer{}}
 }
 
 // Handlers are the job handlers of a run, for the pool.
@@ -310,7 +317,10 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 		}
 		tweets = append(tweets, t)
 	}
-	ac := analyze.Campaign{Name: c.Name, Context: c.Context, Keywords: c.Keywords, Phrases: c.Phrases, Hashtags: c.Hashtags, Lang: c.Lang}
+	ac, err := r.analyzeCampaign(ctx, c)
+	if err != nil {
+		return err
+	}
 	thread, err := analyze.Build(conv.HitID, tweets)
 	if err != nil {
 		return Permanent(err)
@@ -322,7 +332,7 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 	} else if hit {
 		a.Result, a.Relevance, a.Opportunity, a.Provider, a.Model = cached.Result, cached.Relevance, cached.Opportunity, cached.Provider, cached.Model
 	} else {
-		res, err := r.o.Analyzer.Analyze(ctx, ac, thread)
+		res, err := r.runAnalyzer(run.ID).Analyze(ctx, ac, thread)
 		var failed *analyze.FailedAnalysis
 		switch {
 		case errors.As(err, &failed):
@@ -351,6 +361,61 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 		}
 	}
 	return st.SaveAnalysis(ctx, run, conv, a, conv.ContentHash, opp)
+}
+
+// feedbackExamples is how many of a campaign's judged opportunities go into its prompt.
+const feedbackExamples = 6
+
+// analyzeCampaign is what the analyzer is told of a campaign: its context followed by
+// the last opportunities the team judged, so that the analysis learns from feedback.
+// The examples are part of the context, hence of the cache key: new feedback means a
+// new prompt, and conversations analysed under the old one are not reused.
+func (r *Runner) analyzeCampaign(ctx context.Context, c store.Campaign) (analyze.Campaign, error) {
+	ac := analyze.Campaign{Name: c.Name, Context: c.Context, Keywords: c.Keywords, Phrases: c.Phrases, Hashtags: c.Hashtags, Lang: c.Lang}
+	examples, err := r.o.Store.FeedbackExamples(ctx, c.ID, feedbackExamples)
+	if err != nil || len(examples) == 0 {
+		return ac, err
+	}
+	var b strings.Builder
+	b.WriteString(ac.Context)
+	b.WriteString("\n\nPosts the team has judged (follow their judgement on similar posts):")
+	for _, e := range examples {
+		var t scraper.Tweet
+		if json.Unmarshal(e.Hit, &t) != nil || t.Text == "" {
+			continue
+		}
+		verdict := "NOT an opportunity"
+		if e.Relevant {
+			verdict = "an opportunity"
+		}
+		text := []rune(strings.Join(strings.Fields(t.Text), " "))
+		if len(text) > 200 {
+			text = append(text[:199], '…')
+		}
+		fmt.Fprintf(&b, "\n- %s: %q", verdict, string(text))
+		if e.Note != "" {
+			fmt.Fprintf(&b, " (note: %s)", e.Note)
+		}
+	}
+	ac.Context = b.String()
+	return ac, nil
+}
+
+// runAnalyzer returns the analyzer of a run, with the run's own token budget when the
+// provider has one.
+func (r *Runner) runAnalyzer(runID int64) analyze.Analyzer {
+	fr, ok := r.o.Analyzer.(forRunner)
+	if !ok {
+		return r.o.Analyzer
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, ok := r.perRun[runID]
+	if !ok {
+		a = fr.ForRun()
+		r.perRun[runID] = a
+	}
+	return a
 }
 
 // instantRoutes are the campaign's instant routes whose integration is configured.
@@ -391,6 +456,9 @@ func (r *Runner) Watch(ctx context.Context, every time.Duration) {
 			}
 			for _, id := range ids {
 				r.o.Log.Info().Int64("run_id", id).Msg("run finished")
+				r.mu.Lock()
+				delete(r.perRun, id)
+				r.mu.Unlock()
 			}
 		}
 	}

@@ -284,3 +284,14 @@ func (s *Store) Analyses(ctx context.Context, conversationID int64) ([]Analysis,
 	}
 	return out, rows.Err()
 }
+
+// TokensSince sums the LLM tokens analyses spent since t, so that a restart carries
+// the day's spending into the daily budget.
+func (s *Store) TokensSince(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.ro.QueryRowContext(ctx, `SELECT COALESCE(SUM(prompt_tokens + response_tokens), 0) FROM analyses WHERE created_at >= ?`, ts(t)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: tokens since %s: %w", t.Format(time.RFC3339), err)
+	}
+	return n, nil
+}
