@@ -90,3 +90,34 @@ func dumpDeliveries(t *testing.T, st *store.Store, runID int64) {
 		}
 	}
 }
+
+// TestRunSendsDigests: on digest routes a run's opportunities are gathered and sent
+// once, together, when everything else in the run is done.
+func TestRunSendsDigests(t *testing.T) {
+	env := newRunEnv(t, 8, 2)
+	ctx := context.Background()
+	hook := webhookfake.New(t, "")
+	b, _ := json.Marshal(WebhookSettings{URL: hook.URL})
+	if err := env.st.SetIntegration(ctx, env.org.ID, "webhook", b, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	env.campaign.Threshold = 40
+	env.campaign.Routes = []store.Route{{Integration: "webhook", Mode: "digest"}}
+	env.campaign, _ = env.st.UpdateCampaign(ctx, env.campaign)
+	run := env.runToEnd(t)
+	if run.Status != store.RunSucceeded || run.Progress.Opportunities != 8 || run.Progress.Delivered != 8 {
+		t.Fatalf("run: %+v", run.Progress)
+	}
+	got := hook.Deliveries()
+	if len(got) != 1 {
+		t.Fatalf("%d webhook calls, want one digest", len(got))
+	}
+	var body struct {
+		Event         string
+		Opportunities []json.RawMessage
+	}
+	json.Unmarshal(got[0].Body, &body)
+	if body.Event != "digest" || len(body.Opportunities) != 8 {
+		t.Fatalf("digest body: event %q, %d opportunities", body.Event, len(body.Opportunities))
+	}
+}

@@ -186,3 +186,65 @@ func (r *Runner) deliverOne(ctx context.Context, j store.Job) error {
 	}
 	return err
 }
+
+type digestPayload struct {
+	Run         int64  `json:"run"`
+	Integration string `json:"integration"`
+}
+
+// deliverDigest sends a run's gathered opportunities to one integration as one
+// digest (split by the integration where its limits require), most relevant first.
+func (r *Runner) deliverDigest(ctx context.Context, j store.Job) error {
+	var p digestPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return Permanent(fmt.Errorf("digest job payload: %w", err))
+	}
+	if r.o.Senders == nil {
+		return errors.New("this process has no delivery clients")
+	}
+	st := r.o.Store
+	ds, err := st.DigestDeliveries(ctx, p.Run, p.Integration)
+	if err != nil || len(ds) == 0 {
+		return err
+	}
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	fail := func(err error) error {
+		if ferr := st.FinishDeliveries(ctx, ids, false, err.Error()); ferr != nil {
+			return ferr
+		}
+		return Permanent(err)
+	}
+	sender, err := r.o.Senders.Sender(ctx, ds[0].OrgID, p.Integration)
+	if err != nil {
+		return fail(err)
+	}
+	msg := deliver.Message{Digest: true, IdempotencyKey: fmt.Sprintf("nexus-digest-%d-%s", p.Run, p.Integration)}
+	for _, d := range ds {
+		o, err := st.Opportunity(ctx, d.OrgID, d.OpportunityID)
+		if err != nil {
+			return err
+		}
+		opp, err := DeliverOpportunity(o)
+		if err != nil {
+			return fail(err)
+		}
+		msg.Title = o.Campaign
+		msg.Opportunities = append(msg.Opportunities, opp)
+	}
+	err = sender.Send(ctx, msg)
+	switch {
+	case err == nil:
+		return st.FinishDeliveries(ctx, ids, true, "")
+	case deliver.IsPermanent(err):
+		return fail(err)
+	case j.Attempts >= j.MaxAttempts:
+		return fail(fmt.Errorf("gave up after %d attempts: %w", j.Attempts, err))
+	}
+	if after, ok := deliver.RetryAfter(err); ok {
+		return RetryAt(err, time.Now().Add(after))
+	}
+	return err
+}

@@ -76,6 +76,7 @@ func (r *Runner) Handlers() map[string]Handler {
 		store.KindThread:  r.thread,
 		store.KindAnalyze: r.analyze,
 		store.KindDeliver: r.deliverOne,
+		store.KindDigest:  r.deliverDigest,
 	}
 }
 
@@ -356,7 +357,7 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 	}
 	opp := store.OpportunityDecision{Is: a.Status == "ok" && a.Opportunity && a.Relevance >= c.Threshold, Relevance: a.Relevance}
 	if opp.Is {
-		if opp.Deliver, err = r.instantRoutes(ctx, c); err != nil {
+		if opp.Deliver, opp.Digest, err = r.routes(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -418,26 +419,29 @@ func (r *Runner) runAnalyzer(runID int64) analyze.Analyzer {
 	return a
 }
 
-// instantRoutes are the campaign's instant routes whose integration is configured.
-func (r *Runner) instantRoutes(ctx context.Context, c store.Campaign) ([]string, error) {
+// routes are the campaign's routes whose integration is configured, instant and digest.
+func (r *Runner) routes(ctx context.Context, c store.Campaign) (instant, digest []string, err error) {
 	if len(c.Routes) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	configured, err := r.o.Store.Integrations(ctx, c.OrgID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	have := map[string]bool{}
 	for _, in := range configured {
 		have[in.Kind] = true
 	}
-	var kinds []string
 	for _, rt := range c.Routes {
-		if have[rt.Integration] && rt.Mode != "digest" {
-			kinds = append(kinds, rt.Integration)
+		switch {
+		case !have[rt.Integration]:
+		case rt.Mode == "digest":
+			digest = append(digest, rt.Integration)
+		default:
+			instant = append(instant, rt.Integration)
 		}
 	}
-	return kinds, nil
+	return instant, digest, nil
 }
 
 // Watch closes runs that have no job left, until ctx ends. Completion is not a job of

@@ -160,7 +160,8 @@ func (s *Store) CachedAnalysis(ctx context.Context, orgID int64, key string) (An
 type OpportunityDecision struct {
 	Is        bool
 	Relevance int
-	Deliver   []string // integration kinds
+	Deliver   []string // integration kinds, sent at once
+	Digest    []string // integration kinds, gathered until the run's end
 }
 
 // SaveAnalysis records an analysis, marks which content it judged, and creates or
@@ -200,6 +201,13 @@ func (s *Store) SaveAnalysis(ctx context.Context, r Run, conv Conversation, a An
 		}
 		// One delivery per (opportunity, integration), ever: a conversation that is an
 		// opportunity again in a later run is not sent again.
+		for _, kind := range opp.Digest {
+			_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (org_id, opportunity_id, run_id, integration, mode)
+				VALUES (?, ?, ?, ?, 'digest') ON CONFLICT (opportunity_id, integration) DO NOTHING`, r.OrgID, oppID, r.ID, kind)
+			if err != nil {
+				return fmt.Errorf("store: digest delivery of opportunity %d to %s: %w", oppID, kind, err)
+			}
+		}
 		for _, kind := range opp.Deliver {
 			var deliveryID int64
 			err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (org_id, opportunity_id, run_id, integration) VALUES (?, ?, ?, ?)

@@ -286,6 +286,11 @@ var migrations = []string{
 		appended_at TEXT NOT NULL
 	) STRICT;
 	ALTER TABLE opportunities ADD COLUMN feedback_note TEXT NOT NULL DEFAULT '';`,
+
+	// 8: digests. A delivery on a digest route waits, without a job, until its run has
+	// nothing else to do; then one digest job per (run, integration) sends them all.
+	`ALTER TABLE deliveries ADD COLUMN mode TEXT NOT NULL DEFAULT 'instant' CHECK (mode IN ('instant', 'digest'));
+	CREATE INDEX deliveries_digest ON deliveries (run_id, integration) WHERE mode = 'digest' AND state = 'pending';`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.

@@ -187,6 +187,23 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 	return d, nil
 }
 
+// FinishDeliveries records several deliveries (a digest) as sent or failed at once.
+func (s *Store) FinishDeliveries(ctx context.Context, ids []int64, sent bool, errMsg string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			state, at := "failed", any(nil)
+			if sent {
+				state, at = "sent", ts(time.Now())
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, error = ?, sent_at = ? WHERE id = ? AND state = 'pending'`,
+				state, errMsg, at, id); err != nil {
+				return fmt.Errorf("store: finish delivery %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
 // FinishDelivery records a delivery as sent or failed.
 func (s *Store) FinishDelivery(ctx context.Context, id int64, sent bool, errMsg string) error {
 	state, at := "failed", any(nil)

@@ -23,6 +23,7 @@ const (
 	KindThread  = "thread"
 	KindAnalyze = "analyze"
 	KindDeliver = "deliver"
+	KindDigest  = "digest"
 )
 
 // ErrRunActive is returned when a campaign already has a queued or running run.
@@ -182,6 +183,8 @@ func (s *Store) fillProgress(ctx context.Context, r *Run) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	pending[KindDeliver] += pending[KindDigest] // digests are part of delivering
+	total[KindDeliver] += total[KindDigest]
 	// Each stage owns a share of the bar; within it, the share of its jobs done.
 	stages := []struct {
 		kind, name string
@@ -335,6 +338,14 @@ func (s *Store) FinishIdleRuns(ctx context.Context) ([]int64, error) {
 	rows.Close()
 	var ids []int64
 	for _, i := range list {
+		// A run whose digests are still to be sent is not idle: queue them first.
+		queued, err := s.enqueueDigests(ctx, i.id)
+		if err != nil {
+			return ids, err
+		}
+		if queued {
+			continue
+		}
 		status, msg := RunSucceeded, ""
 		if i.failed != "" {
 			status, msg = RunFailed, "search failed: "+i.failed
@@ -360,4 +371,64 @@ func (s *Store) LastNewestID(ctx context.Context, campaignID int64) (string, err
 		return "", fmt.Errorf("store: last run of campaign %d: %w", campaignID, err)
 	}
 	return id.String, nil
+}
+
+// enqueueDigests queues one digest job per integration that has digest deliveries of
+// the run still pending. It reports whether it queued any.
+func (s *Store) enqueueDigests(ctx context.Context, runID int64) (bool, error) {
+	queued := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT d.org_id, d.integration FROM deliveries d
+			WHERE d.run_id = ? AND d.mode = 'digest' AND d.state = 'pending' GROUP BY d.org_id, d.integration`, runID)
+		if err != nil {
+			return fmt.Errorf("store: digests of run %d: %w", runID, err)
+		}
+		var jobs []Job
+		for rows.Next() {
+			var org int64
+			var kind string
+			if err := rows.Scan(&org, &kind); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: digests of run %d: %w", runID, err)
+			}
+			jobs = append(jobs, Job{OrgID: org, Kind: KindDigest, RunID: runID, MaxAttempts: 12,
+				Key:     fmt.Sprintf("digest:%d:%s", runID, kind),
+				Payload: []byte(fmt.Sprintf(`{"run":%d,"integration":%q}`, runID, kind))})
+		}
+		rows.Close()
+		// A digest job that already ran (its key exists) is not queued again: its
+		// deliveries are then whatever it recorded, and the run can finish.
+		for _, j := range jobs {
+			res, err := tx.ExecContext(ctx, `INSERT INTO jobs (org_id, kind, key, payload, run_id, max_attempts, run_at, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+				j.OrgID, j.Kind, j.Key, j.Payload, j.RunID, j.MaxAttempts, ms(time.Now()), ms(time.Now()))
+			if err != nil {
+				return fmt.Errorf("store: queue digest %s: %w", j.Key, err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				queued = true
+			}
+		}
+		return nil
+	})
+	return queued, err
+}
+
+// DigestDeliveries are a run's pending digest deliveries to one integration.
+func (s *Store) DigestDeliveries(ctx context.Context, runID int64, integration string) ([]Delivery, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT id, org_id, opportunity_id, run_id, integration, state, error FROM deliveries
+		WHERE run_id = ? AND integration = ? AND mode = 'digest' AND state = 'pending' ORDER BY id`, runID, integration)
+	if err != nil {
+		return nil, fmt.Errorf("store: digest of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		if err := rows.Scan(&d.ID, &d.OrgID, &d.OpportunityID, &d.RunID, &d.Integration, &d.State, &d.Error); err != nil {
+			return nil, fmt.Errorf("store: scan delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
