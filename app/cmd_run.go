@@ -91,7 +91,7 @@ func (a *App) newRunner(st *store.Store) (*pipeline.Runner, *pipeline.Pool, erro
 		Senders: pipeline.NewSenders(st, cfg.Delivery.AllowPrivateTargets),
 		NewClient: func(accounts scraper.AccountStore) (*scraper.Client, error) {
 			return scraper.New(scraper.Options{APIBase: cfg.X.APIBase, WebBase: cfg.X.WebBase,
-				TransactionID: cfg.X.TransactionID, Accounts: accounts, Log: a.log, WaitForAccount: 2 * time.Minute})
+				TransactionID: cfg.X.TransactionID, Operations: cfg.X.Operations, Accounts: accounts, Log: a.log, WaitForAccount: 2 * time.Minute})
 		},
 		Wake: func() { pool.Wake() },
 	})

@@ -61,7 +61,7 @@ func (a *App) searchCmd() *cobra.Command {
 				return err
 			}
 			client, err := scraper.New(scraper.Options{
-				APIBase: a.cfg.X.APIBase, WebBase: a.cfg.X.WebBase, TransactionID: a.cfg.X.TransactionID,
+				APIBase: a.cfg.X.APIBase, WebBase: a.cfg.X.WebBase, TransactionID: a.cfg.X.TransactionID, Operations: a.cfg.X.Operations,
 				Accounts: pipeline.NewXAccounts(st, o.ID), Log: a.log, WaitForAccount: wait,
 			})
 			if err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"nexus/scraper"
 )
 
 // Config is every setting of Nexus. The toml tags are the configuration contract of
@@ -66,6 +68,9 @@ type XConfig struct {
 	APIBase       string `toml:"api_base"`
 	WebBase       string `toml:"web_base"`
 	TransactionID string `toml:"transaction_id"`
+	// Operations overrides GraphQL operation ids and methods: name → "ID", "ID:POST"
+	// or ":POST". Nexus also rediscovers ids from X's web bundle when one goes stale.
+	Operations map[string]string `toml:"operations"`
 }
 
 // LLMConfig is the conversation analyzer.
@@ -98,6 +103,7 @@ func DefaultConfig() Config {
 			APIBase:       "https://x.com/i/api",
 			WebBase:       "https://x.com",
 			TransactionID: "auto",
+			Operations:    map[string]string{},
 		},
 		LLM:  LLMConfig{Model: "gemini-2.5-flash"},
 		Auth: AuthConfig{SessionTTL: 14 * 24 * time.Hour},
@@ -208,6 +214,19 @@ func (f field) setString(s string) error {
 			}
 		}
 		f.value.Set(reflect.ValueOf(list))
+	case reflect.Map: // map[string]string, "name=value,name=value" in variables and flags
+		m := map[string]string{}
+		for _, item := range strings.Split(s, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(item, "=")
+			if !ok {
+				return fmt.Errorf("%q is not NAME=VALUE", item)
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		f.value.Set(reflect.ValueOf(m))
 	case reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -388,6 +407,9 @@ func (c *Config) validate(source map[string]string) error {
 	}
 	if err := checkBaseURL(c.X.WebBase); err != nil {
 		return bad("x.web_base", err.Error())
+	}
+	if _, err := scraper.MergeOperations(scraper.DefaultOperations(), c.X.Operations); err != nil {
+		return bad("x.operations", strings.ReplaceAll(strings.TrimPrefix(err.Error(), "scraper: "), "\n", "; "))
 	}
 	if c.X.TransactionID != "auto" && c.X.TransactionID != "off" {
 		return bad("x.transaction_id", fmt.Sprintf("must be auto or off, got %q", c.X.TransactionID))

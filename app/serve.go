@@ -89,7 +89,7 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 		Senders: senders,
 		NewClient: func(accounts scraper.AccountStore) (*scraper.Client, error) {
 			return scraper.New(scraper.Options{APIBase: cfg.X.APIBase, WebBase: cfg.X.WebBase,
-				TransactionID: cfg.X.TransactionID, Accounts: accounts, Log: log,
+				TransactionID: cfg.X.TransactionID, Operations: cfg.X.Operations, Accounts: accounts, Log: log,
 				// Workers outnumber accounts: a job waits in the client for a busy account
 				// to free; only longer locks send it back to the queue (RetryAt).
 				WaitForAccount: 2 * time.Minute})
