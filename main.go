@@ -3,6 +3,7 @@ package main
 
 import (
 	"os"
+	_ "time/tzdata" // quiet hours name IANA zones; a minimal VPS may have no zoneinfo
 
 	"nexus/app"
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"nexus/pipeline/deliver/sheets/sheetsfake"
 	"nexus/pipeline/deliver/slack/slackfake"
@@ -119,5 +120,44 @@ func TestRunSendsDigests(t *testing.T) {
 	json.Unmarshal(got[0].Body, &body)
 	if body.Event != "digest" || len(body.Opportunities) != 8 {
 		t.Fatalf("digest body: event %q, %d opportunities", body.Event, len(body.Opportunities))
+	}
+}
+
+// TestQuietHoursHoldDeliveries: during the campaign's quiet hours a delivery waits for
+// the end of the window instead of going out (or being lost).
+func TestQuietHoursHoldDeliveries(t *testing.T) {
+	env := newRunEnv(t, 2, 1)
+	ctx := context.Background()
+	hook := webhookfake.New(t, "")
+	b, _ := json.Marshal(WebhookSettings{URL: hook.URL})
+	env.st.SetIntegration(ctx, env.org.ID, "webhook", b, []byte(`{}`))
+	now := time.Now().UTC()
+	env.campaign.Threshold = 40
+	env.campaign.Routes = []store.Route{{Integration: "webhook", Mode: "instant"}}
+	env.campaign.QuietHours = &store.QuietHours{Start: now.Add(-time.Hour).Format("15:04"), End: now.Add(time.Hour).Format("15:04"), TZ: "UTC"}
+	env.campaign, _ = env.st.UpdateCampaign(ctx, env.campaign)
+	run, err := env.runner.Start(ctx, env.campaign, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		j, err := env.st.JobByKey(ctx, "deliver:1")
+		if err == nil && j.State == store.JobQueued && j.Attempts > 0 {
+			if j.RunAt.Before(now.Add(50 * time.Minute)) {
+				t.Fatalf("held until %v, want the end of the window (~%v)", j.RunAt, now.Add(time.Hour))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the delivery was not held: %+v %v", j, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(hook.Deliveries()) != 0 {
+		t.Fatal("delivered during quiet hours")
+	}
+	if r, _ := env.st.Run(ctx, env.org.ID, run.ID); !r.Active() || r.Stage != "delivering" {
+		t.Fatalf("run during quiet hours: %s %s", r.Status, r.Stage)
 	}
 }

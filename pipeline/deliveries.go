@@ -167,6 +167,11 @@ func (r *Runner) deliverOne(ctx context.Context, j store.Job) error {
 	if err != nil {
 		return err
 	}
+	if until, quiet, err := r.quietUntil(ctx, d.OrgID, o.CampaignID); err != nil {
+		return err
+	} else if quiet {
+		return RetryAt(errors.New("quiet hours"), until)
+	}
 	opp, err := DeliverOpportunity(o)
 	if err != nil {
 		return fail(err)
@@ -221,6 +226,15 @@ func (r *Runner) deliverDigest(ctx context.Context, j store.Job) error {
 	if err != nil {
 		return fail(err)
 	}
+	run, err := st.RunForJob(ctx, p.Run)
+	if err != nil {
+		return err
+	}
+	if until, quiet, err := r.quietUntil(ctx, run.OrgID, run.CampaignID); err != nil {
+		return err
+	} else if quiet {
+		return RetryAt(errors.New("quiet hours"), until)
+	}
 	msg := deliver.Message{Digest: true, IdempotencyKey: fmt.Sprintf("nexus-digest-%d-%s", p.Run, p.Integration)}
 	for _, d := range ds {
 		o, err := st.Opportunity(ctx, d.OrgID, d.OpportunityID)
@@ -247,4 +261,16 @@ func (r *Runner) deliverDigest(ctx context.Context, j store.Job) error {
 		return RetryAt(err, time.Now().Add(after))
 	}
 	return err
+}
+
+// quietUntil reports whether the campaign is in its quiet hours now, and until when.
+// A delivery waits for the end of the window (RetryAt); it is not lost, and the run
+// finishes only once it has gone out.
+func (r *Runner) quietUntil(ctx context.Context, orgID, campaignID int64) (time.Time, bool, error) {
+	c, err := r.o.Store.Campaign(ctx, orgID, campaignID)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	until, quiet := c.QuietHours.Until(time.Now())
+	return until, quiet, nil
 }

@@ -12,31 +12,75 @@ import (
 // Campaign is what a team listens for on X. The JSON names are the API contract of
 // DESIGN.md.
 type Campaign struct {
-	ID              int64     `json:"id"`
-	OrgID           int64     `json:"-"`
-	Name            string    `json:"name"`
-	Keywords        []string  `json:"keywords"`
-	Match           string    `json:"match"` // any | all
-	Phrases         []string  `json:"phrases"`
-	Hashtags        []string  `json:"hashtags"`
-	Mentions        []string  `json:"mentions"`
-	FromUsers       []string  `json:"from_users"`
-	ExcludeWords    []string  `json:"exclude_words"`
-	ExcludeUsers    []string  `json:"exclude_users"`
-	Lang            string    `json:"lang"`
-	MinLikes        int       `json:"min_likes"`
-	MinRetweets     int       `json:"min_retweets"`
-	MinReplies      int       `json:"min_replies"`
-	IncludeReplies  bool      `json:"include_replies"`
-	IncludeRetweets bool      `json:"include_retweets"`
-	LookbackHours   int       `json:"lookback_hours"`
-	AdvancedQuery   string    `json:"advanced_query"`
-	Context         string    `json:"context"`
-	Threshold       int       `json:"threshold"`
-	Schedule        string    `json:"schedule"`
-	Routes          []Route   `json:"routes"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID              int64    `json:"id"`
+	OrgID           int64    `json:"-"`
+	Name            string   `json:"name"`
+	Keywords        []string `json:"keywords"`
+	Match           string   `json:"match"` // any | all
+	Phrases         []string `json:"phrases"`
+	Hashtags        []string `json:"hashtags"`
+	Mentions        []string `json:"mentions"`
+	FromUsers       []string `json:"from_users"`
+	ExcludeWords    []string `json:"exclude_words"`
+	ExcludeUsers    []string `json:"exclude_users"`
+	Lang            string   `json:"lang"`
+	MinLikes        int      `json:"min_likes"`
+	MinRetweets     int      `json:"min_retweets"`
+	MinReplies      int      `json:"min_replies"`
+	IncludeReplies  bool     `json:"include_replies"`
+	IncludeRetweets bool     `json:"include_retweets"`
+	LookbackHours   int      `json:"lookback_hours"`
+	AdvancedQuery   string   `json:"advanced_query"`
+	Context         string   `json:"context"`
+	Threshold       int      `json:"threshold"`
+	Schedule        string   `json:"schedule"`
+	Routes          []Route  `json:"routes"`
+	// QuietHours hold deliveries (instant and digest) until the window ends, in the
+	// team's time zone; nil sends at any hour.
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+}
+
+// QuietHours is a daily window, "22:00" to "07:00" in TZ (an IANA zone), during which
+// nothing is delivered.
+type QuietHours struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+	TZ    string `json:"tz"`
+}
+
+// Until reports whether t falls in the window and, if so, when the window ends.
+func (q *QuietHours) Until(t time.Time) (time.Time, bool) {
+	if q == nil {
+		return time.Time{}, false
+	}
+	loc, err := time.LoadLocation(q.TZ)
+	if err != nil {
+		return time.Time{}, false
+	}
+	start, err1 := time.Parse("15:04", q.Start)
+	end, err2 := time.Parse("15:04", q.End)
+	if err1 != nil || err2 != nil || q.Start == q.End {
+		return time.Time{}, false
+	}
+	local := t.In(loc)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	at := func(d time.Time, hm time.Time) time.Time {
+		return time.Date(d.Year(), d.Month(), d.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
+	}
+	s, e := at(day, start), at(day, end)
+	if s.Before(e) { // within one day, e.g. 12:00-14:00
+		return e, !local.Before(s) && local.Before(e)
+	}
+	// Across midnight, e.g. 22:00-07:00.
+	if !local.Before(s) {
+		return at(day.AddDate(0, 0, 1), end), true
+	}
+	if local.Before(e) {
+		return e, true
+	}
+	return time.Time{}, false
 }
 
 // Route sends a campaign's opportunities to one integration, one by one (instant) or

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -35,6 +36,8 @@ type campaignBody struct {
 	Threshold       *int           `json:"threshold"`
 	Schedule        *string        `json:"schedule"`
 	Routes          *[]store.Route `json:"routes"`
+	// QuietHours: an object sets the window, null removes it.
+	QuietHours *json.RawMessage `json:"quiet_hours"`
 }
 
 // apply sets on c every field the body carries.
@@ -81,6 +84,17 @@ func (b campaignBody) apply(c *store.Campaign) {
 	set(&c.Schedule, b.Schedule)
 	if b.Routes != nil {
 		c.Routes = *b.Routes
+	}
+	if b.QuietHours != nil {
+		c.QuietHours = nil
+		if string(*b.QuietHours) != "null" {
+			var q store.QuietHours
+			if json.Unmarshal(*b.QuietHours, &q) == nil {
+				c.QuietHours = &q
+			} else {
+				c.QuietHours = &store.QuietHours{Start: "invalid"}
+			}
+		}
 	}
 }
 

@@ -93,6 +93,8 @@ func TestCampaignValidationNamesTheField(t *testing.T) {
 		{`{"name":"x","keywords":["a"],"lang":"klingon"}`, "lang"},
 		{`{"name":"","keywords":["a"]}`, "name"},
 		{`{"name":"x","keywords":"a"}`, "keywords"},
+		{`{"name":"x","keywords":["a"],"quiet_hours":{"start":"25:00","end":"07:00","tz":"UTC"}}`, "quiet_hours.start"},
+		{`{"name":"x","keywords":["a"],"quiet_hours":{"start":"22:00","end":"07:00","tz":"Mars/Olympus"}}`, "quiet_hours.tz"},
 	} {
 		rec := env.do("POST", "/api/v1/campaigns", env.tokens["adminA"], tt.body)
 		if rec.Code != 400 || !strings.Contains(decodeError(t, rec).Message, tt.field) {

@@ -46,7 +46,7 @@ func Validate(c store.Campaign) error {
 	Normalize(&c)
 	for _, check := range []func(store.Campaign) *ValidationError{
 		checkName, checkLists, checkConflicts, checkMatch, checkLang, checkNumbers,
-		checkAdvanced, checkContext, checkSchedule, checkRoutes,
+		checkAdvanced, checkContext, checkSchedule, checkRoutes, checkQuietHours,
 	} {
 		if err := check(c); err != nil {
 			return err
@@ -55,6 +55,28 @@ func Validate(c store.Campaign) error {
 	worst := Options{SinceID: "99999999999999999999", Until: time.Date(2099, 12, 30, 12, 0, 0, 0, time.UTC)}
 	if _, err := Compile(c, worst); err != nil {
 		return err
+	}
+	return nil
+}
+
+func checkQuietHours(c store.Campaign) *ValidationError {
+	q := c.QuietHours
+	if q == nil {
+		return nil
+	}
+	for _, v := range []struct{ field, value string }{{"quiet_hours.start", q.Start}, {"quiet_hours.end", q.End}} {
+		if _, err := time.Parse("15:04", v.value); err != nil {
+			return invalid(v.field, "must be HH:MM, got %q", v.value)
+		}
+	}
+	if q.Start == q.End {
+		return invalid("quiet_hours", "start and end are equal")
+	}
+	if q.TZ == "" {
+		return invalid("quiet_hours.tz", "is required (an IANA zone such as Europe/Paris or UTC)")
+	}
+	if _, err := time.LoadLocation(q.TZ); err != nil {
+		return invalid("quiet_hours.tz", "unknown time zone %q", q.TZ)
 	}
 	return nil
 }
