@@ -171,7 +171,8 @@ func (r *Runner) search(ctx context.Context, j store.Job) error {
 		return err
 	}
 	errCancelled := errors.New("run cancelled")
-	err = client.Search(ctx, scraper.SearchOptions{Query: p.Query, Product: "Latest"}, func(page scraper.Page) error {
+	// A restarted search job resumes after the last page it stored.
+	err = client.Search(ctx, scraper.SearchOptions{Query: p.Query, Product: "Latest", Cursor: run.SearchCursor}, func(page scraper.Page) error {
 		var kept []store.StoredTweet
 		for _, t := range page.Tweets {
 			if !p.Filter.Keep(t) {

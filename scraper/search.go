@@ -14,6 +14,10 @@ type SearchOptions struct {
 	Product  string // Latest (default) or Top; Media also works
 	Limit    int    // stop after this many tweets; 0: until X has no more
 	PageSize int    // tweets asked per page (default 20; X mostly ignores it)
+	// Cursor resumes a search where an earlier one stopped: the Bottom cursor of the
+	// last page it stored. A listening run keeps it so a restart does not fetch again
+	// what it already has.
+	Cursor string
 }
 
 // Search stop reasons, for the log.
@@ -73,7 +77,7 @@ func (c *Client) Search(ctx context.Context, o SearchOptions, page func(Page) er
 		seen        = make(map[string]bool)
 		seenCursors = make(map[string]bool)
 		prevIDs     []string
-		cursor      string
+		cursor      = o.Cursor
 		total       int
 		empty       int
 		stop        string
@@ -95,7 +99,7 @@ func (c *Client) Search(ctx context.Context, o SearchOptions, page func(Page) er
 			stop = stopRepeatedPage
 			break
 		}
-		if n == 1 && p.entries == 0 {
+		if n == 1 && p.entries == 0 && o.Cursor == "" {
 			// Nothing at all, not even an ad or a tombstone: X has no result. (An empty
 			// page later on may be a hiccup; those get maxEmptyPages tries.) This keeps
 			// an incremental search with nothing new at one request.

@@ -291,3 +291,34 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "tweets/s")
 }
+
+// TestSearchResumesFromCursor: a search stopped after some pages and started again
+// from the last page's Bottom cursor continues with the next tweets, none twice.
+func TestSearchResumesFromCursor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, setup{})
+	addQTweets(h.srv, h.clock.Now().Add(-10*time.Hour), 120)
+	want := h.srv.MatchingIDs("q", "Latest")
+	var first []Tweet
+	var cursor string
+	errStop := errors.New("stop")
+	err := h.c.Search(context.Background(), SearchOptions{Query: "q"}, func(p Page) error {
+		first = append(first, p.Tweets...)
+		cursor = p.Cursors.Bottom
+		if len(first) >= 40 {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) || cursor == "" {
+		t.Fatalf("first part: %v, cursor %q", err, cursor)
+	}
+	rest, err := h.search(SearchOptions{Query: "q", Cursor: cursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append(tweetIDs(first), tweetIDs(rest)...)
+	if !slices.Equal(got, want) {
+		t.Fatalf("resumed search: %d tweets, want the %d matches once each in order", len(got), len(want))
+	}
+}
