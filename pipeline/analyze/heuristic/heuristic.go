@@ -111,7 +111,8 @@ func judge(t terms, conv analyze.Conversation) analyze.Result {
 	for i, n := range conv.Tweets {
 		p := &posts[i]
 		p.node = n
-		p.text = " " + norm(n.Tweet.Text) + " "
+		// A campaign term inside a link's path is not the author talking about it.
+		p.text = " " + norm(stripURLs(n.Tweet.Text)) + " "
 		toks := tokens(p.text)
 		p.words = make(map[string]bool, len(toks))
 		for _, w := range toks {
@@ -142,7 +143,7 @@ func judge(t terms, conv analyze.Conversation) analyze.Result {
 			relevance += 5
 		}
 	}
-	if intent == "spam" {
+	if intent == "spam" || intent == "job_post" {
 		relevance = min(relevance*0.3, 15)
 	}
 	rel := int(math.Round(min(max(relevance, 0), 100)))
@@ -158,6 +159,8 @@ func judge(t terms, conv analyze.Conversation) analyze.Result {
 	}
 	why, can := opportunityIntents[intent]
 	switch {
+	case can && rel >= OpportunityThreshold && settled(conv):
+		r.OpportunityReason = "The author says the question is settled."
 	case can && rel >= OpportunityThreshold:
 		r.Opportunity = true
 		r.OpportunityReason = fmt.Sprintf("%s (%s); relevance %d.", capitalize(why), topTerms(counts, 3), rel)
@@ -305,7 +308,7 @@ func detectIntent(posts []post) string {
 	text := key.String()
 	for _, ic := range intentCues {
 		for _, c := range ic.cues {
-			if strings.Contains(text, c) {
+			if strings.Contains(text, c) && !negatedCue(text, c) {
 				return ic.intent
 			}
 		}

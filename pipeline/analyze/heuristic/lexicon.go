@@ -54,6 +54,11 @@ var intentCues = []struct {
 	intent string
 	cues   []string
 }{
+	// Job posts name the product as a skill, not as something anyone wants to buy.
+	{"job_post", []string{
+		"we're hiring", "we are hiring", " is hiring", "now hiring", "hiring:", "#hiring", " apply:", "apply at",
+		"apply via", "apply here", "job opening", "join our team", "estamos contratando", "on recrute", "wir stellen ein",
+	}},
 	{"spam", []string{
 		"giveaway", "airdrop", "free crypto", "dm me", "dm for", "follow and retweet", "follow & rt",
 		"follow + rt", "rt to win", "link in bio", "100x", "promo code", "click here", "onlyfans",
