@@ -20,11 +20,15 @@ import (
 )
 
 func (a *App) serveCmd() *cobra.Command {
+	var demo *demoOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the API, the web UI, the workers and the scheduler in one process",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if demo.on {
+				return a.runDemo(cmd.Context(), *demo)
+			}
 			if err := a.loadConfig(); err != nil {
 				return err
 			}
@@ -36,6 +40,7 @@ func (a *App) serveCmd() *cobra.Command {
 		},
 	}
 	a.configFlag(cmd.Flags(), "addr", "server.addr", "listen address HOST:PORT")
+	demo = demoFlags(cmd.Flags(), true)
 	return cmd
 }
 
@@ -83,13 +88,16 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 	}
 	s := &server{cfg: cfg, log: log, store: st, sched: sched}
 	senders := pipeline.NewSenders(st, cfg.Delivery.AllowPrivateTargets)
+	metrics := web.NewMetrics(st)
 	s.runner = pipeline.NewRunner(pipeline.RunnerOptions{
 		Store: st, Analyzer: analyzer, Log: log,
 		AccountWait: cfg.Runs.AccountWait, MaxReplies: cfg.Runs.MaxReplies,
-		Senders: senders,
+		Senders:  senders,
+		OnTokens: metrics.LLMTokens,
 		NewClient: func(accounts scraper.AccountStore) (*scraper.Client, error) {
 			return scraper.New(scraper.Options{APIBase: cfg.X.APIBase, WebBase: cfg.X.WebBase,
 				TransactionID: cfg.X.TransactionID, Operations: cfg.X.Operations, Accounts: accounts, Log: log,
+				OnResponse: metrics.XRequest,
 				// Workers outnumber accounts: a job waits in the client for a busy account
 				// to free; only longer locks send it back to the queue (RetryAt).
 				WaitForAccount: 2 * time.Minute})

@@ -40,6 +40,8 @@ type RunnerOptions struct {
 	Wake        func()
 	// Senders delivers opportunities; nil: deliveries wait for a process that has one.
 	Senders *Senders
+	// OnTokens, when set, is told of the tokens each analysis spent (for /metrics).
+	OnTokens func(provider, model string, prompt, response int)
 }
 
 // Runner executes listening runs as chains of jobs: search → thread → analyze.
@@ -355,6 +357,9 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 	}
 	if a.Provider == "" {
 		a.Provider, a.Model = "none", "none"
+	}
+	if r.o.OnTokens != nil && a.PromptTokens+a.ResponseTokens > 0 {
+		r.o.OnTokens(a.Provider, a.Model, a.PromptTokens, a.ResponseTokens)
 	}
 	opp := store.OpportunityDecision{Is: a.Status == "ok" && a.Opportunity && a.Relevance >= c.Threshold, Relevance: a.Relevance}
 	if opp.Is {

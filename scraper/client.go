@@ -46,6 +46,9 @@ type Options struct {
 	WaitForAccount time.Duration
 	Lease          time.Duration // account lease, renewed while an operation runs; default 5m
 	RequestTimeout time.Duration // one HTTP exchange; default 30s
+	// OnResponse, when set, is told of every exchange with X: the operation, the HTTP
+	// status (0 when none came back) and the action taken. It feeds /metrics.
+	OnResponse func(operation string, status int, action string)
 }
 
 // Client searches X and walks conversations through X's GraphQL web API with the
@@ -59,6 +62,7 @@ type Client struct {
 	accounts   AccountStore
 	newHTTP    func(proxy string) (*http.Client, error)
 	log        zerolog.Logger
+	onResponse func(operation string, status int, action string)
 	now        func() time.Time
 	sleep      func(ctx context.Context, d time.Duration) error
 	jitter     func(d time.Duration) time.Duration
@@ -124,6 +128,7 @@ func New(o Options) (*Client, error) {
 		accounts:   o.Accounts,
 		newHTTP:    o.HTTPClient,
 		log:        o.Log,
+		onResponse: o.OnResponse,
 		now:        o.Now,
 		sleep:      o.Sleep,
 		jitter:     func(d time.Duration) time.Duration { return rand.N(d) },

@@ -86,6 +86,9 @@ func (c *Client) fetch(ctx context.Context, l *lease, cl call) (Page, error) {
 		}
 		start := time.Now()
 		ex, err := c.send(ctx, l.acct, op, cl)
+		if err != nil {
+			c.observe(cl.op, 0, "error")
+		}
 		if errors.Is(err, errProxy) {
 			v := Verdict{Action: ActionBan, Reason: clipReason(err.Error())}
 			l.failed()
@@ -110,6 +113,7 @@ func (c *Client) fetch(ctx context.Context, l *lease, cl call) (Page, error) {
 		c.log.Debug().Str("operation", cl.op).Str("method", op.Method).Str("account", l.acct.Name).
 			Int("status", ex.status).Str("action", v.Action.String()).Str("reason", v.Reason).
 			Int("remaining", v.Remaining).Dur("took", time.Since(start)).Msg("X request")
+		c.observe(cl.op, ex.status, v.Action.String())
 
 		switch v.Action {
 		case ActionOK, ActionOKThenLock:
@@ -254,4 +258,11 @@ func (c *Client) rediscover(ctx context.Context, a Account, sent Operation) (boo
 	c.mu.Unlock()
 	c.log.Info().Str("operation", sent.Name).Strs("changed", changed).Msg("operation ids re-discovered from X's web app")
 	return slices.Contains(changed, sent.Name), nil
+}
+
+// observe reports an exchange to the OnResponse hook, if any.
+func (c *Client) observe(op string, status int, action string) {
+	if c.onResponse != nil {
+		c.onResponse(op, status, action)
+	}
 }

@@ -61,12 +61,13 @@ type Token struct {
 // which is stored only as a SHA-256 hash (tokens are 192 random bits: a fast hash is
 // enough, no password hashing needed).
 func (s *Store) CreateToken(ctx context.Context, orgID, userID int64, name string, expiresAt *time.Time) (Token, string, error) {
-	if _, err := s.Member(ctx, orgID, userID); err != nil {
+	m, err := s.Member(ctx, orgID, userID)
+	if err != nil {
 		return Token{}, "", err
 	}
 	plain := tokenPrefix + randomToken(24)
-	t := Token{UserID: userID, Name: name, Prefix: plain[:len(tokenPrefix)+6], CreatedAt: time.Now().UTC(), ExpiresAt: expiresAt}
-	err := s.rw.QueryRowContext(ctx, `INSERT INTO api_tokens (org_id, user_id, name, prefix, hash, created_at, expires_at)
+	t := Token{UserID: userID, Email: m.Email, Name: name, Prefix: plain[:len(tokenPrefix)+6], CreatedAt: time.Now().UTC(), ExpiresAt: expiresAt}
+	err = s.rw.QueryRowContext(ctx, `INSERT INTO api_tokens (org_id, user_id, name, prefix, hash, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		orgID, userID, name, t.Prefix, hashCredential(plain), ts(t.CreatedAt), nullTS(expiresAt)).Scan(&t.ID)
 	if err != nil {

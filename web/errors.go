@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v5"
 
@@ -117,15 +119,21 @@ func decodeJSON(c *echo.Context, v any) error {
 			return apiError(http.StatusUnsupportedMediaType, "unsupported_media_type", "body must be application/json")
 		}
 	}
-	dec := json.NewDecoder(req.Body)
+	// The body is bounded by the body limit, so reading it whole is safe, and lets
+	// invalid UTF-8 be refused instead of silently turned into U+FFFD.
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if !utf8.Valid(body) {
+		return apiError(http.StatusBadRequest, "invalid", "body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if errors.As(err, new(*http.MaxBytesError)) || echo.StatusCode(err) == http.StatusRequestEntityTooLarge {
-			return jsonError(err)
-		}
 		return apiError(http.StatusBadRequest, "invalid", "body must hold a single JSON object")
 	}
 	return nil

@@ -14,8 +14,12 @@ import (
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		start := time.Now()
-		err := next(c)
-		_, status := echo.ResolveResponseStatus(c.Response(), err)
+		// Answer the error here, so the line logs the status the client got (a
+		// store.ErrNotFound is a 404, not the 500 Echo would guess).
+		if err := next(c); err != nil {
+			s.handleError(c, err)
+		}
+		_, status := echo.ResolveResponseStatus(c.Response(), nil)
 		ev := s.log.Info()
 		if status >= 500 {
 			ev = s.log.Warn()
@@ -27,7 +31,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			Dur("duration", time.Since(start)).
 			Str("remote_ip", c.RealIP()).
 			Msg("http")
-		return err
+		return nil
 	}
 }
 

@@ -152,8 +152,8 @@ func (s *Server) opportunityFeedback(c *echo.Context) error {
 	if !ok {
 		return invalid("feedback", "must be relevant, not_relevant or none")
 	}
-	if len(req.Note) > 1000 {
-		return invalid("note", "at most 1000 characters")
+	if err := checkNote("note", req.Note, 1000); err != nil {
+		return err
 	}
 	p := principal(c)
 	if err := s.store.SetOpportunityFeedback(c.Request().Context(), p.OrgID, id, v, req.Note); err != nil {

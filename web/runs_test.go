@@ -106,3 +106,37 @@ func TestCampaignValidationNamesTheField(t *testing.T) {
 		t.Fatalf("create: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestInputHardening covers what the hostile-input table found.
+func TestInputHardening(t *testing.T) {
+	env := newAPIEnv(t)
+	env.populate()
+	admin := env.tokens["adminA"]
+	rec := env.do("POST", "/api/v1/tokens", admin, `{"name":"ci"}`)
+	if rec.Code != 201 || !strings.Contains(rec.Body.String(), `"email":"admin@a.test"`) {
+		t.Fatalf("token create: %d %s", rec.Code, rec.Body)
+	}
+	for _, tt := range []struct{ path, body string }{
+		{"/api/v1/tokens", `{"name":"\u202egnp.exe"}`},
+		{"/api/v1/tokens", `{"name":"zero\u200bwidth"}`},
+		{"/api/v1/campaigns", `{"name":"\ufeffbom","keywords":["a"]}`},
+		{"/api/v1/tokens", "{\"name\":\"\xff\xfe x\"}"},
+	} {
+		if rec := env.do("POST", tt.path, admin, tt.body); rec.Code != 400 {
+			t.Fatalf("%s %q: %d %s", tt.path, tt.body, rec.Code, rec.Body)
+		}
+	}
+	o := newOpportunityA(env)
+	path := fmt.Sprintf("/api/v1/opportunities/%d/feedback", o.ID)
+	if rec := env.do("POST", path, admin, `{"feedback":"relevant","note":"nul\u0000byte\u001b[31m"}`); rec.Code != 400 {
+		t.Fatalf("control characters in a note: %d", rec.Code)
+	}
+	if rec := env.do("POST", path, admin, `{"feedback":"relevant","note":"two\nlines"}`); rec.Code != 200 {
+		t.Fatalf("a note with a line break: %d %s", rec.Code, rec.Body)
+	}
+	// The request log says what the client got: a missing campaign is a 404.
+	env.do("GET", "/api/v1/campaigns/987654", admin, "")
+	if !strings.Contains(env.logs.String(), `"path":"/api/v1/campaigns/987654","status":404`) {
+		t.Fatalf("log: %s", env.logs.String()[max(0, len(env.logs.String())-400):])
+	}
+}

@@ -44,6 +44,9 @@ type Options struct {
 	// delivery.allow_private_targets, checked when an integration is saved.
 	Senders             *pipeline.Senders
 	AllowPrivateTargets bool
+	// Metrics collects what /metrics shows; nil: the server makes its own, without the
+	// X and LLM counters that other parts of the process feed.
+	Metrics *Metrics
 	// EventInterval is how often a run's event stream looks for changes (default 500ms).
 	EventInterval time.Duration
 }

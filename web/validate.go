@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v5"
 )
@@ -34,10 +35,26 @@ func checkName(field, name string, maxLen int) (string, error) {
 		return "", invalid(field, "required")
 	case len(name) > maxLen:
 		return "", invalid(field, "at most %d characters", maxLen)
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", invalid(field, "must not contain control characters")
+	case strings.ContainsFunc(name, unsafeRune):
+		return "", invalid(field, "must not contain control or invisible formatting characters")
 	}
 	return name, nil
+}
+
+// unsafeRune is a control character, or a format character (right-to-left override,
+// zero-width space, BOM) that would make a name display as something it is not.
+func unsafeRune(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+
+// checkNote accepts free text with line breaks but no other control or format
+// character: a feedback note goes into the analyzer's prompt and onto screens.
+func checkNote(field, note string, maxLen int) error {
+	if len(note) > maxLen {
+		return invalid(field, "at most %d characters", maxLen)
+	}
+	if strings.ContainsFunc(note, func(r rune) bool { return r != '\n' && r != '\t' && unsafeRune(r) }) {
+		return invalid(field, "must not contain control or invisible formatting characters")
+	}
+	return nil
 }
 
 func checkRole(field, role string) error {

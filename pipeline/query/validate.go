@@ -329,6 +329,11 @@ func badText(s string, lines bool) string {
 		if unicode.IsControl(r) {
 			return "contains a control character"
 		}
+		// Format characters (right-to-left override, zero-width space, BOM) make a
+		// name display as something else in the UI and the audit log.
+		if unicode.Is(unicode.Cf, r) {
+			return "contains an invisible formatting character"
+		}
 	}
 	return ""
 }
