@@ -97,7 +97,7 @@ func (a *App) rootCmd() *cobra.Command {
 	a.configFlag(pf, "log-level", "log.level", "trace, debug, info, warn or error")
 	a.configFlag(pf, "log-format", "log.format", "auto, console or json")
 
-	root.AddCommand(a.versionCmd(), a.serveCmd(), a.migrateCmd(), a.usersCmd(), a.tokensCmd(), a.accountsCmd(), a.searchCmd(), a.campaignsCmd(), a.runCmd())
+	root.AddCommand(a.versionCmd(), a.serveCmd(), a.migrateCmd(), a.usersCmd(), a.tokensCmd(), a.accountsCmd(), a.searchCmd(), a.campaignsCmd(), a.runCmd(), a.demoCmd())
 	return root
 }
 
