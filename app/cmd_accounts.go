@@ -22,21 +22,8 @@ func (a *App) accountsCmd() *cobra.Command {
 	var org string
 	cmd.PersistentFlags().StringVar(&org, "org", "", "organization (default: the only one)")
 
-	// withStore opens the database and resolves the organization for a subcommand.
 	withStore := func(cmd *cobra.Command, fn func(st *store.Store, o store.Organization) error) error {
-		if err := a.loadConfig(); err != nil {
-			return err
-		}
-		st, err := openStore(cmd.Context(), a.cfg, a.log)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		o, err := resolveOrg(cmd.Context(), st, org, false)
-		if err != nil {
-			return err
-		}
-		return fn(st, o)
+		return a.withOrg(cmd, org, false, fn)
 	}
 	audit := func(st *store.Store, cmd *cobra.Command, o store.Organization, action, target string) {
 		st.Audit(cmd.Context(), store.AuditEntry{OrgID: o.ID, Actor: "cli", Action: action, Target: target, IP: "local"})

@@ -21,19 +21,7 @@ func (a *App) campaignsCmd() *cobra.Command {
 	var org string
 	cmd.PersistentFlags().StringVar(&org, "org", "", "organization (default: the only one)")
 	withStore := func(cmd *cobra.Command, fn func(st *store.Store, o store.Organization) error) error {
-		if err := a.loadConfig(); err != nil {
-			return err
-		}
-		st, err := openStore(cmd.Context(), a.cfg, a.log)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		o, err := resolveOrg(cmd.Context(), st, org, true)
-		if err != nil {
-			return err
-		}
-		return fn(st, o)
+		return a.withOrg(cmd, org, true, fn)
 	}
 
 	var c store.Campaign

@@ -71,41 +71,9 @@ func (a *App) tokensCmd() *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List API tokens (prefixes, never the tokens)", Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.loadConfig(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			st, err := openStore(ctx, a.cfg, a.log)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			o, err := resolveOrg(ctx, st, org, false)
-			if err != nil {
-				return err
-			}
-			ts, err := st.Tokens(ctx, o.ID, 0)
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				return json.NewEncoder(a.stdout).Encode(ts)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tUSER\tLAST USED\tSTATE")
-			for _, t := range ts {
-				state, used := "active", "never"
-				if t.RevokedAt != nil {
-					state = "revoked"
-				} else if t.ExpiresAt != nil && t.ExpiresAt.Before(time.Now()) {
-					state = "expired"
-				}
-				if t.LastUsedAt != nil {
-					used = t.LastUsedAt.Format(time.DateTime)
-				}
-				fmt.Fprintf(tw, "%d\t%s…\t%s\t%s\t%s\t%s\n", t.ID, t.Prefix, t.Name, t.Email, used, state)
-			}
-			return tw.Flush()
+			return a.withOrg(cmd, org, false, func(st *store.Store, o store.Organization) error {
+				return a.printTokens(cmd, st, o, format)
+			})
 		},
 	}
 	list.Flags().StringVar(&org, "org", "", "organization (default: the only one)")
@@ -118,25 +86,15 @@ func (a *App) tokensCmd() *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("token id %q is not a number", args[0])}
 			}
-			if err := a.loadConfig(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			st, err := openStore(ctx, a.cfg, a.log)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			o, err := resolveOrg(ctx, st, org, false)
-			if err != nil {
-				return err
-			}
-			if err := st.RevokeToken(ctx, o.ID, 0, id); err != nil {
-				return err
-			}
-			st.Audit(ctx, store.AuditEntry{OrgID: o.ID, Actor: "cli", Action: "token.revoke", Target: "token " + args[0], IP: "local"})
-			fmt.Fprintf(a.stderr, "token %d revoked\n", id)
-			return nil
+			return a.withOrg(cmd, org, false, func(st *store.Store, o store.Organization) error {
+				ctx := cmd.Context()
+				if err := st.RevokeToken(ctx, o.ID, 0, id); err != nil {
+					return err
+				}
+				st.Audit(ctx, store.AuditEntry{OrgID: o.ID, Actor: "cli", Action: "token.revoke", Target: "token " + args[0], IP: "local"})
+				fmt.Fprintf(a.stderr, "token %d revoked\n", id)
+				return nil
+			})
 		},
 	}
 	revoke.Flags().StringVar(&org, "org", "", "organization (default: the only one)")
@@ -161,4 +119,31 @@ func resolveUserOrg(cmd *cobra.Command, st *store.Store, org, email string) (sto
 		return store.Organization{ID: ms[0].OrgID, Name: ms[0].Organization}, nil
 	}
 	return store.Organization{}, usageError{fmt.Errorf("%s belongs to %d organizations; choose one with --org", email, len(ms))}
+}
+
+// printTokens lists the organization's tokens: prefixes, never the tokens.
+func (a *App) printTokens(cmd *cobra.Command, st *store.Store, o store.Organization, format string) error {
+	ctx := cmd.Context()
+	ts, err := st.Tokens(ctx, o.ID, 0)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return json.NewEncoder(a.stdout).Encode(ts)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tUSER\tLAST USED\tSTATE")
+	for _, t := range ts {
+		state, used := "active", "never"
+		if t.RevokedAt != nil {
+			state = "revoked"
+		} else if t.ExpiresAt != nil && t.ExpiresAt.Before(time.Now()) {
+			state = "expired"
+		}
+		if t.LastUsedAt != nil {
+			used = t.LastUsedAt.Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%d\t%s…\t%s\t%s\t%s\t%s\n", t.ID, t.Prefix, t.Name, t.Email, used, state)
+	}
+	return tw.Flush()
 }

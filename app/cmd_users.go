@@ -71,32 +71,21 @@ func (a *App) usersCmd() *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List the users of an organization", Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.loadConfig(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			st, err := openStore(ctx, a.cfg, a.log)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			o, err := resolveOrg(ctx, st, org, false)
-			if err != nil {
-				return err
-			}
-			ms, err := st.Members(ctx, o.ID)
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				return json.NewEncoder(a.stdout).Encode(ms)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tCREATED")
-			for _, m := range ms {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", m.ID, m.Email, m.Role, m.CreatedAt.Format("2006-01-02"))
-			}
-			return tw.Flush()
+			return a.withOrg(cmd, org, false, func(st *store.Store, o store.Organization) error {
+				ms, err := st.Members(cmd.Context(), o.ID)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					return json.NewEncoder(a.stdout).Encode(ms)
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tEMAIL\tROLE\tCREATED")
+				for _, m := range ms {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", m.ID, m.Email, m.Role, m.CreatedAt.Format("2006-01-02"))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().StringVar(&org, "org", "", "organization (default: the only one)")

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"nexus/store"
 )
 
@@ -38,4 +40,23 @@ func resolveOrg(ctx context.Context, st *store.Store, name string, create bool) 
 		names[i] = o.Name
 	}
 	return store.Organization{}, usageError{fmt.Errorf("there are %d organizations (%s); choose one with --org", len(orgs), strings.Join(names, ", "))}
+}
+
+// withOrg loads the configuration, opens the database and resolves the organization
+// (--org, creating it when create is set and it is new), runs fn, and closes the
+// database: the preamble of every command that touches an organization's data.
+func (a *App) withOrg(cmd *cobra.Command, org string, create bool, fn func(st *store.Store, o store.Organization) error) error {
+	if err := a.loadConfig(); err != nil {
+		return err
+	}
+	st, err := openStore(cmd.Context(), a.cfg, a.log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o, err := resolveOrg(cmd.Context(), st, org, create)
+	if err != nil {
+		return err
+	}
+	return fn(st, o)
 }
