@@ -48,13 +48,21 @@ func (a *App) runCmd() *cobra.Command {
 				return err
 			}
 			run, err := runner.Start(ctx, c, "cli")
-			if errors.Is(err, store.ErrRunActive) {
-				return fmt.Errorf("campaign %q already has a run in progress", c.Name)
-			}
-			if err != nil {
+			switch {
+			case errors.Is(err, store.ErrRunActive) && wait:
+				// A run already in progress (left by a process that died, or worked by a
+				// server) is joined: this process works it too, from its jobs.
+				if run, err = activeRun(ctx, st, o.ID, c.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "run %d of %q is in progress; working it here\n", run.ID, c.Name)
+			case errors.Is(err, store.ErrRunActive):
+				return fmt.Errorf("campaign %q already has a run in progress (--wait works it here)", c.Name)
+			case err != nil:
 				return err
+			default:
+				fmt.Fprintf(a.stderr, "run %d of %q queued: %s\n", run.ID, c.Name, run.Query)
 			}
-			fmt.Fprintf(a.stderr, "run %d of %q queued: %s\n", run.ID, c.Name, run.Query)
 			if !wait {
 				fmt.Fprintln(a.stdout, run.ID)
 				return nil
@@ -74,6 +82,18 @@ func (a *App) runCmd() *cobra.Command {
 	cmd.Flags().StringVar(&org, "org", "", "organization (default: the only one)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "work the run in this process and show progress until it ends")
 	return cmd
+}
+
+// activeRun is the campaign's queued or running run.
+func activeRun(ctx context.Context, st *store.Store, orgID, campaignID int64) (store.Run, error) {
+	runs, err := st.Runs(ctx, orgID, campaignID, 1)
+	if err != nil {
+		return store.Run{}, err
+	}
+	if len(runs) == 0 || !runs[0].Active() {
+		return store.Run{}, fmt.Errorf("campaign %d: the run in progress ended meanwhile", campaignID)
+	}
+	return runs[0], nil
 }
 
 // newRunner builds the pipeline of a run the way `nexus serve` does.

@@ -41,6 +41,20 @@ func (e retryAfterError) Unwrap() error { return e.err }
 // RetryAt wraps err so the next attempt waits until at, instead of the usual backoff.
 func RetryAt(err error, at time.Time) error { return retryAfterError{err, at} }
 
+// deferredError puts a job back until a time without counting the attempt.
+type deferredError struct {
+	err error
+	at  time.Time
+}
+
+func (e deferredError) Error() string { return e.err.Error() }
+func (e deferredError) Unwrap() error { return e.err }
+
+// Defer wraps err so the job waits until at and the attempt is given back: the job
+// did not fail, a resource it needs is busy (every X account locked until at).
+// Waiting must not use up its attempts; the caller bounds the wait (AccountWait).
+func Defer(err error, at time.Time) error { return deferredError{err, at} }
+
 // PoolOptions tune the pool; zero values take the defaults.
 type PoolOptions struct {
 	Size     int
@@ -266,12 +280,15 @@ func (p *Pool) run(ctx context.Context, j store.Job) (res store.JobResult) {
 	res.LastError = err.Error()
 	var perm permanentError
 	var ra retryAfterError
+	var def deferredError
 	switch {
 	case ctx.Err() != nil:
 		// Shutdown interrupted the job: back to the queue at once.
-		res.State, res.RetryAt = store.JobQueued, p.opts.Now()
+		res.State, res.RetryAt, res.Refund = store.JobQueued, p.opts.Now(), true
 	case errors.As(err, &perm):
 		res.State = store.JobFailed
+	case errors.As(err, &def):
+		res.State, res.RetryAt, res.Refund = store.JobQueued, def.at, true
 	case j.Attempts >= j.MaxAttempts:
 		res.State = store.JobDead
 	case errors.As(err, &ra):

@@ -150,7 +150,7 @@ func (r *Runner) accountError(run store.Run, err error) error {
 	if none.NextFree.IsZero() || time.Since(run.CreatedAt) > r.o.AccountWait {
 		return Permanent(fmt.Errorf("no usable X account: %w", err))
 	}
-	return RetryAt(err, none.NextFree.Add(time.Second))
+	return Defer(err, none.NextFree.Add(time.Second))
 }
 
 func (r *Runner) search(ctx context.Context, j store.Job) error {

@@ -92,7 +92,8 @@ const (
 type Verdict struct {
 	Action Action
 	// Until is when the account frees, for ActionOKThenLock, ActionLock, ActionCooldown,
-	// and ActionTransient (once its retries are spent); zero otherwise.
+	// and ActionTransient (once its retries are spent; zero for X's server and internal
+	// errors, which rest no account); zero otherwise.
 	Until time.Time
 	// Reason is short text for the account's last_error and for logs: X's own error
 	// messages or a fixed phrase, never a cookie, a token or a transport error's text.
@@ -253,7 +254,9 @@ func Classify(now time.Time, status int, h http.Header, body []byte, err error, 
 func classifyOtherErrors(now time.Time, v Verdict, status int, reset int64, gb classifyBody, errText string) Verdict {
 	switch {
 	case gb.any(isXInternalError):
-		v.Action, v.Until = ActionTransient, now.Add(TransientCooldown)
+		// No rest for the account: X's internal errors are often about one tweet, and
+		// resting every account that asked for it stalled every other request.
+		v.Action = ActionTransient
 		v.Reason = clipReason("X internal error: " + errText)
 	case gb.has(88):
 		// Rate limited, but the headers do not say until when (or that quota is left).
@@ -302,7 +305,7 @@ func classifyBareStatus(now time.Time, v Verdict, status int, reset int64, body 
 		v.Action, v.Until = ActionLock, resetLockUntil(now, reset)
 		v.Reason = "rate limited: HTTP 429 until " + v.Until.UTC().Format(time.RFC3339)
 	case status >= 500:
-		v.Action, v.Until = ActionTransient, now.Add(TransientCooldown)
+		v.Action = ActionTransient // as X's internal errors: not the account's doing
 		v.Reason = fmt.Sprintf("X server error: HTTP %d", status)
 	default:
 		// twscrape's "Unhandled API response code": rest the account, try another.

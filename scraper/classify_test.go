@@ -125,13 +125,14 @@ func TestClassify(t *testing.T) {
 		// Row 9: LoadShed alone: retry the same account.
 		{"9 LoadShed", 200, json, bodyLoadShed, 0,
 			ActionTransient, now.Add(TransientCooldown), "X overloaded: (-1) LoadShed: Unspecified", []int{-1}, nil},
-		// Row 10: other errors without data.
+		// Row 10: other errors without data. X's internal errors rest no account: they
+		// are often about one tweet, not the session.
 		{"10 131 internal error", 200, json, bodyDep131, 0,
-			ActionTransient, now.Add(TransientCooldown), "X internal error: (131) Dependency: Internal error.", []int{131}, nil},
+			ActionTransient, time.Time{}, "X internal error: (131) Dependency: Internal error.", []int{131}, nil},
 		{"10 Dependency: Unspecified", 200, json, bodyDepUnspec, 0,
-			ActionTransient, now.Add(TransientCooldown), "X internal error: (-1) Dependency: Unspecified", []int{-1}, nil},
+			ActionTransient, time.Time{}, "X internal error: (-1) Dependency: Unspecified", []int{-1}, nil},
 		{"10 DeadlineExceeded", 200, json, bodyDeadline, 0,
-			ActionTransient, now.Add(TransientCooldown), "X internal error: (-1) DeadlineExceeded", []int{-1}, nil},
+			ActionTransient, time.Time{}, "X internal error: (-1) DeadlineExceeded", []int{-1}, nil},
 		{"10 88 without rate headers", 429, json, bodyRate88, 0,
 			ActionLock, now.Add(DefaultLock), "rate limited: (88) Rate limit exceeded.", []int{88}, nil},
 		{"10 88 with reset but no remaining", 429, hdr("x-rate-limit-reset", resetS), bodyRate88, 0,
@@ -156,7 +157,7 @@ func TestClassify(t *testing.T) {
 		{"11 429 with reset only", 429, hdr("x-rate-limit-reset", resetS), "", 0,
 			ActionLock, reset, "rate limited: HTTP 429 until 2026-08-07T12:07:00Z", nil, nil},
 		{"11 500 {}", 500, json, `{}`, 0,
-			ActionTransient, now.Add(TransientCooldown), "X server error: HTTP 500", nil, nil},
+			ActionTransient, time.Time{}, "X server error: HTTP 500", nil, nil},
 		{"11 400 {}", 400, json, `{}`, 0,
 			ActionLock, now.Add(DefaultLock), "unexpected HTTP 400", nil, nil},
 		{"11 404 with text", 404, hdr("content-type", "text/plain"), "Not Found", 0,

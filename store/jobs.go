@@ -132,6 +132,7 @@ type JobResult struct {
 	Owner     string
 	State     string    // JobDone, JobQueued (retry), JobFailed or JobDead
 	RetryAt   time.Time // for JobQueued
+	Refund    bool      // for JobQueued: the attempt is not counted (the job was deferred, not failed)
 	LastError string
 }
 
@@ -169,8 +170,13 @@ func (s *Store) FinishJobs(ctx context.Context, results []JobResult) error {
 			case JobDone:
 				continue
 			case JobQueued:
-				_, err = tx.ExecContext(ctx, `UPDATE jobs SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?
-					WHERE id = ? AND state = 'running' AND lease_owner = ?`, ms(r.RetryAt), r.LastError, r.ID, r.Owner)
+				refund := 0
+				if r.Refund {
+					refund = 1
+				}
+				_, err = tx.ExecContext(ctx, `UPDATE jobs SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?,
+						attempts = MAX(attempts - ?, 0)
+					WHERE id = ? AND state = 'running' AND lease_owner = ?`, ms(r.RetryAt), r.LastError, refund, r.ID, r.Owner)
 			case JobFailed, JobDead:
 				_, err = tx.ExecContext(ctx, `UPDATE jobs SET state = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?
 					WHERE id = ? AND state = 'running' AND lease_owner = ?`, r.State, now, r.LastError, r.ID, r.Owner)
@@ -185,19 +191,27 @@ func (s *Store) FinishJobs(ctx context.Context, results []JobResult) error {
 	})
 }
 
-// RequeueExpired puts back jobs whose lease expired (their worker crashed or hung),
-// or marks them dead when they have no attempt left. It returns how many it touched.
+// MaxLeaseExpiries is how many times a job's lease may expire (its process died or
+// hung while holding it) before the job is dead: a job that takes its process down
+// must not do so forever.
+const MaxLeaseExpiries = 20
+
+// RequeueExpired puts back jobs whose lease expired (their worker crashed or hung).
+// The claim that expired is not counted as an attempt: prefetched jobs that never
+// started and jobs cut off by a kill -9 did not fail. The expiry is counted instead,
+// and a job dies at MaxLeaseExpiries. It returns how many jobs it touched.
 func (s *Store) RequeueExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'dead', finished_at = ?, lease_owner = NULL, lease_until = NULL,
-				last_error = 'lease expired on the last attempt (worker crashed or hung)'
-			WHERE state = 'running' AND lease_until <= ? AND attempts >= max_attempts`, ms(now), ms(now))
+				expiries = expiries + 1, last_error = 'lease expired too many times (the job brings its worker down)'
+			WHERE state = 'running' AND lease_until <= ? AND expiries + 1 >= ?`, ms(now), ms(now), MaxLeaseExpiries)
 		if err != nil {
 			return fmt.Errorf("store: expire jobs: %w", err)
 		}
 		d, _ := res.RowsAffected()
 		res, err = tx.ExecContext(ctx, `UPDATE jobs SET state = 'queued', run_at = ?, lease_owner = NULL, lease_until = NULL,
+				attempts = MAX(attempts - 1, 0), expiries = expiries + 1,
 				last_error = 'lease expired (worker crashed or hung); retried'
 			WHERE state = 'running' AND lease_until <= ?`, ms(now), ms(now))
 		if err != nil {

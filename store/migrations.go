@@ -291,6 +291,12 @@ var migrations = []string{
 	// nothing else to do; then one digest job per (run, integration) sends them all.
 	`ALTER TABLE deliveries ADD COLUMN mode TEXT NOT NULL DEFAULT 'instant' CHECK (mode IN ('instant', 'digest'));
 	CREATE INDEX deliveries_digest ON deliveries (run_id, integration) WHERE mode = 'digest' AND state = 'pending';`,
+
+	// 9: a lease that expires (its process died) no longer spends one of the job's
+	// attempts: the claim is given back and counted here instead, so that crashes do
+	// not kill jobs that never failed, while a job that brings its process down every
+	// time still ends dead.
+	`ALTER TABLE jobs ADD COLUMN expiries INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.

@@ -118,7 +118,18 @@ func (s *Store) Run(ctx context.Context, orgID, id int64) (Run, error) {
 }
 
 // RunForJob returns a run for a job handler, which acts for the job's organization.
-func (s *Store) RunForJob(ctx context.Context, id int64) (Run, error) { return s.Run(ctx, 0, id) }
+// Its Progress and Stage are left empty: handlers check the run's status before every
+// job, and counting the run's rows each time made a run of n jobs cost O(n²).
+func (s *Store) RunForJob(ctx context.Context, id int64) (Run, error) {
+	r, err := scanRun(s.ro.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: run %d: %w", id, err)
+	}
+	return r, nil
+}
 
 // Runs lists a campaign's runs, newest first.
 func (s *Store) Runs(ctx context.Context, orgID, campaignID int64, limit int) ([]Run, error) {
