@@ -258,37 +258,6 @@ func opportunityWhere(orgID int64, f OpportunityFilter) (string, []any) {
 	return strings.Join(where, " AND "), args
 }
 
-// RankedOpportunities is Opportunities for a page of an inbox: the same rows in the
-// same order, but the page is chosen from the opportunities table alone before the
-// analyses and tweets are joined, so a page costs the same with a hundred or a
-// hundred thousand opportunities.
-func (s *Store) RankedOpportunities(ctx context.Context, orgID int64, f OpportunityFilter) ([]Opportunity, error) {
-	where, args := opportunityWhere(orgID, f)
-	inner, outer := "relevance DESC, id DESC", "o.relevance DESC, o.id DESC"
-	if f.Sort == "newest" {
-		inner, outer = "id DESC", "o.id DESC"
-	}
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
-	args = append(args, f.Limit, f.Offset)
-	rows, err := s.ro.QueryContext(ctx, opportunitySelect+`WHERE o.id IN (SELECT id FROM opportunities WHERE `+where+
-		` ORDER BY `+inner+` LIMIT ? OFFSET ?) ORDER BY `+outer, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: rank opportunities: %w", err)
-	}
-	defer rows.Close()
-	out := []Opportunity{}
-	for rows.Next() {
-		o, err := scanOpportunity(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: scan opportunity: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
-}
-
 // CountOpportunities counts the opportunities f selects (Limit and Offset aside).
 func (s *Store) CountOpportunities(ctx context.Context, orgID int64, f OpportunityFilter) (int, error) {
 	where, args := opportunityWhere(orgID, f)

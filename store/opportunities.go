@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -57,28 +56,21 @@ func scanOpportunity(r rowScanner) (Opportunity, error) {
 	return o, err
 }
 
-// Opportunities lists the organization's opportunities.
+// Opportunities lists the organization's opportunities. The page is chosen from the
+// opportunities table alone before the analyses and tweets are joined, so a page costs
+// the same with a hundred or a hundred thousand opportunities.
 func (s *Store) Opportunities(ctx context.Context, orgID int64, f OpportunityFilter) ([]Opportunity, error) {
-	where := []string{"o.org_id = ?"}
-	args := []any{orgID}
-	if f.CampaignID != 0 {
-		where, args = append(where, "o.campaign_id = ?"), append(args, f.CampaignID)
-	}
-	if f.Status != "" {
-		where, args = append(where, "o.status = ?"), append(args, f.Status)
-	}
-	if f.MinRelevance > 0 {
-		where, args = append(where, "o.relevance >= ?"), append(args, f.MinRelevance)
-	}
-	order := "o.relevance DESC, o.id DESC"
+	where, args := opportunityWhere(orgID, f)
+	inner, outer := "relevance DESC, id DESC", "o.relevance DESC, o.id DESC"
 	if f.Sort == "newest" {
-		order = "o.id DESC"
+		inner, outer = "id DESC", "o.id DESC"
 	}
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	args = append(args, f.Limit, f.Offset)
-	rows, err := s.ro.QueryContext(ctx, opportunitySelect+`WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
+	rows, err := s.ro.QueryContext(ctx, opportunitySelect+`WHERE o.id IN (SELECT id FROM opportunities WHERE `+where+
+		` ORDER BY `+inner+` LIMIT ? OFFSET ?) ORDER BY `+outer, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list opportunities: %w", err)
 	}

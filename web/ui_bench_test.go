@@ -81,7 +81,7 @@ func benchQueries(b *testing.B, e *uiEnv) {
 	}{
 		{"MentionsOverTime 30d", func() error { _, err := e.st.MentionsOverTime(ctx, e.org.ID, since, 24*time.Hour, 30); return err }},
 		{"RankedOpportunities", func() error {
-			_, err := e.st.RankedOpportunities(ctx, e.org.ID, store.OpportunityFilter{Status: "new", Limit: 25})
+			_, err := e.st.Opportunities(ctx, e.org.ID, store.OpportunityFilter{Status: "new", Limit: 25})
 			return err
 		}},
 		{"CampaignCounts", func() error { _, err := e.st.CampaignCounts(ctx, e.org.ID, 0); return err }},

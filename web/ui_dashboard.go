@@ -109,7 +109,7 @@ func (u *ui) dashboardPage(c *echo.Context) error {
 	d.Sentiment = sentimentParts(d.Summary.Sentiment)
 
 	f := store.OpportunityFilter{CampaignID: d.CampaignID, Status: "new", Limit: 5}
-	top, err := u.store.RankedOpportunities(ctx, p.OrgID, f)
+	top, err := u.store.Opportunities(ctx, p.OrgID, f)
 	if err != nil {
 		return err
 	}

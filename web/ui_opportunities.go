@@ -86,7 +86,7 @@ func (u *ui) opportunitiesPage(c *echo.Context) error {
 		return err
 	}
 	d.Pages = max(1, (d.Total+opportunitiesPerPage-1)/opportunitiesPerPage)
-	items, err := u.store.RankedOpportunities(ctx, p.OrgID, f)
+	items, err := u.store.Opportunities(ctx, p.OrgID, f)
 	if err != nil {
 		return err
 	}
