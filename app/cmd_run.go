@@ -26,57 +26,47 @@ func (a *App) runCmd() *cobra.Command {
 			"its progress until it ends. Exit code 1 when the run fails or is cancelled.",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.loadConfig(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			st, err := openStore(ctx, a.cfg, a.log)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			o, err := resolveOrg(ctx, st, org, false)
-			if err != nil {
-				return err
-			}
-			c, err := findCampaign(cmd, st, o, args[0])
-			if err != nil {
-				return err
-			}
-			runner, pool, err := a.newRunner(st)
-			if err != nil {
-				return err
-			}
-			run, err := runner.Start(ctx, c, "cli")
-			switch {
-			case errors.Is(err, store.ErrRunActive) && wait:
-				// A run already in progress (left by a process that died, or worked by a
-				// server) is joined: this process works it too, from its jobs.
-				if run, err = activeRun(ctx, st, o.ID, c.ID); err != nil {
+			return a.withOrg(cmd, org, false, func(st *store.Store, o store.Organization) error {
+				ctx := cmd.Context()
+				c, err := findCampaign(cmd, st, o, args[0])
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stderr, "run %d of %q is in progress; working it here\n", run.ID, c.Name)
-			case errors.Is(err, store.ErrRunActive):
-				return fmt.Errorf("campaign %q already has a run in progress (--wait works it here)", c.Name)
-			case err != nil:
-				return err
-			default:
-				fmt.Fprintf(a.stderr, "run %d of %q queued: %s\n", run.ID, c.Name, run.Query)
-			}
-			if !wait {
-				fmt.Fprintln(a.stdout, run.ID)
-				return nil
-			}
-			pool.Start(context.WithoutCancel(ctx))
-			watch, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
-			go runner.Watch(watch, 250*time.Millisecond)
-			defer func() {
-				stopWatch()
-				stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)
-				defer cancel()
-				pool.Stop(stopCtx)
-			}()
-			return a.followRun(ctx, st, o.ID, run.ID)
+				runner, pool, err := a.newRunner(st)
+				if err != nil {
+					return err
+				}
+				run, err := runner.Start(ctx, c, "cli")
+				switch {
+				case errors.Is(err, store.ErrRunActive) && wait:
+					// A run already in progress (left by a process that died, or worked by a
+					// server) is joined: this process works it too, from its jobs.
+					if run, err = activeRun(ctx, st, o.ID, c.ID); err != nil {
+						return err
+					}
+					fmt.Fprintf(a.stderr, "run %d of %q is in progress; working it here\n", run.ID, c.Name)
+				case errors.Is(err, store.ErrRunActive):
+					return fmt.Errorf("campaign %q already has a run in progress (--wait works it here)", c.Name)
+				case err != nil:
+					return err
+				default:
+					fmt.Fprintf(a.stderr, "run %d of %q queued: %s\n", run.ID, c.Name, run.Query)
+				}
+				if !wait {
+					fmt.Fprintln(a.stdout, run.ID)
+					return nil
+				}
+				pool.Start(context.WithoutCancel(ctx))
+				watch, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+				go runner.Watch(watch, 250*time.Millisecond)
+				defer func() {
+					stopWatch()
+					stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)
+					defer cancel()
+					pool.Stop(stopCtx)
+				}()
+				return a.followRun(ctx, st, o.ID, run.ID)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&org, "org", "", "organization (default: the only one)")

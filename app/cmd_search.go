@@ -47,55 +47,45 @@ func (a *App) searchCmd() *cobra.Command {
 			if strings.TrimSpace(args[0]) == "" {
 				return usageError{errors.New("QUERY is empty")}
 			}
-			if err := a.loadConfig(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			st, err := openStore(ctx, a.cfg, a.log)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			o, err := resolveOrg(ctx, st, org, false)
-			if err != nil {
-				return err
-			}
-			client, err := scraper.New(scraper.Options{
-				APIBase: a.cfg.X.APIBase, WebBase: a.cfg.X.WebBase, TransactionID: a.cfg.X.TransactionID, Operations: a.cfg.X.Operations,
-				Accounts: pipeline.NewXAccounts(st, o.ID), Log: a.log, WaitForAccount: wait,
-			})
-			if err != nil {
-				return err
-			}
-			progress := a.progressLine()
-			n, pages := 0, 0
-			searchErr := client.Search(ctx, scraper.SearchOptions{Query: args[0], Product: titleCase(product), Limit: limit},
-				func(p scraper.Page) error {
-					pages++
-					for _, t := range p.Tweets {
-						if err := out.Write(t); err != nil {
-							return err
-						}
-						n++
-					}
-					progress(fmt.Sprintf("page %d, %d tweets", pages, n))
-					return out.Flush()
+			return a.withOrg(cmd, org, false, func(st *store.Store, o store.Organization) error {
+				ctx := cmd.Context()
+				client, err := scraper.New(scraper.Options{
+					APIBase: a.cfg.X.APIBase, WebBase: a.cfg.X.WebBase, TransactionID: a.cfg.X.TransactionID, Operations: a.cfg.X.Operations,
+					Accounts: pipeline.NewXAccounts(st, o.ID), Log: a.log, WaitForAccount: wait,
 				})
-			progress("")
-			if err := out.Close(); err != nil {
-				return err
-			}
-			var none *scraper.NoAccountError
-			switch {
-			case errors.As(searchErr, &none):
-				return noAccountError(st, ctx, o, none, n)
-			case errors.Is(searchErr, context.Canceled):
-				return fmt.Errorf("interrupted after %d tweets", n)
-			case searchErr != nil:
-				return fmt.Errorf("search stopped after %d tweets: %w", n, searchErr)
-			}
-			fmt.Fprintf(a.stderr, "%d tweets from %d pages\n", n, pages)
-			return nil
+				if err != nil {
+					return err
+				}
+				progress := a.progressLine()
+				n, pages := 0, 0
+				searchErr := client.Search(ctx, scraper.SearchOptions{Query: args[0], Product: titleCase(product), Limit: limit},
+					func(p scraper.Page) error {
+						pages++
+						for _, t := range p.Tweets {
+							if err := out.Write(t); err != nil {
+								return err
+							}
+							n++
+						}
+						progress(fmt.Sprintf("page %d, %d tweets", pages, n))
+						return out.Flush()
+					})
+				progress("")
+				if err := out.Close(); err != nil {
+					return err
+				}
+				var none *scraper.NoAccountError
+				switch {
+				case errors.As(searchErr, &none):
+					return noAccountError(st, ctx, o, none, n)
+				case errors.Is(searchErr, context.Canceled):
+					return fmt.Errorf("interrupted after %d tweets", n)
+				case searchErr != nil:
+					return fmt.Errorf("search stopped after %d tweets: %w", n, searchErr)
+				}
+				fmt.Fprintf(a.stderr, "%d tweets from %d pages\n", n, pages)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&org, "org", "", "organization whose X sessions to use (default: the only one)")

@@ -30,19 +30,8 @@ func (a *App) usersCmd() *cobra.Command {
 			if role != store.RoleAdmin && role != store.RoleMember {
 				return usageError{fmt.Errorf("--role must be admin or member, got %q", role)}
 			}
-			if err := a.loadConfig(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			st, err := openStore(ctx, a.cfg, a.log)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			o, err := resolveOrg(ctx, st, org, true)
-			if err != nil {
-				return err
-			}
+			// The password first: a missing or weak one must not leave a new
+			// organization behind.
 			email := strings.TrimSpace(args[0])
 			password, err := a.readPassword()
 			if err != nil {
@@ -52,16 +41,19 @@ func (a *App) usersCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			m, err := st.AddMember(ctx, o.ID, email, hash, role)
-			if errors.Is(err, store.ErrConflict) {
-				return usageError{err}
-			}
-			if err != nil {
-				return err
-			}
-			st.Audit(ctx, store.AuditEntry{OrgID: o.ID, Actor: "cli", Action: "user.add", Target: m.Email + " as " + m.Role, IP: "local"})
-			fmt.Fprintf(a.stderr, "user %s is %s of %s\n", m.Email, m.Role, o.Name)
-			return nil
+			return a.withOrg(cmd, org, true, func(st *store.Store, o store.Organization) error {
+				ctx := cmd.Context()
+				m, err := st.AddMember(ctx, o.ID, email, hash, role)
+				if errors.Is(err, store.ErrConflict) {
+					return usageError{err}
+				}
+				if err != nil {
+					return err
+				}
+				st.Audit(ctx, store.AuditEntry{OrgID: o.ID, Actor: "cli", Action: "user.add", Target: m.Email + " as " + m.Role, IP: "local"})
+				fmt.Fprintf(a.stderr, "user %s is %s of %s\n", m.Email, m.Role, o.Name)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&org, "org", "", "organization (created when new; default: the only one)")
