@@ -56,6 +56,9 @@ type ServerConfig struct {
 	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
 	TrustedProxies  []string      `toml:"trusted_proxies"`
 	CORSOrigins     []string      `toml:"cors_origins"`
+	// MetricsAddr, when set, serves /metrics without authentication on a listener of
+	// its own, for a Prometheus that scrapes over a private network.
+	MetricsAddr string `toml:"metrics_addr"`
 }
 
 // WorkersConfig is the background job pool.
@@ -369,6 +372,14 @@ func (c *Config) validate(source map[string]string) error {
 	}
 	if err := checkAddr(c.Server.Addr); err != nil {
 		return bad("server.addr", err.Error())
+	}
+	if c.Server.MetricsAddr != "" {
+		if err := checkAddr(c.Server.MetricsAddr); err != nil {
+			return bad("server.metrics_addr", err.Error())
+		}
+		if c.Server.MetricsAddr == c.Server.Addr && !strings.HasSuffix(c.Server.Addr, ":0") {
+			return bad("server.metrics_addr", "must differ from server.addr")
+		}
 	}
 	if c.Server.BodyLimit < 1024 {
 		return bad("server.body_limit", "must be at least 1024 bytes")

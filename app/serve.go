@@ -63,6 +63,9 @@ type server struct {
 	runner *pipeline.Runner
 	web    *web.Server
 	http   *http.Server
+	// metrics serves /metrics alone on server.metrics_addr; nil when that is unset.
+	metrics     *http.Server
+	metricsAddr net.Addr // where metrics listens once run has started (tests listen on port 0)
 }
 
 func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, error) {
@@ -127,6 +130,7 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 		CORSOrigins:         cfg.Server.CORSOrigins,
 		Runs:                s.runner,
 		Senders:             senders,
+		Metrics:             metrics,
 		AllowPrivateTargets: cfg.Delivery.AllowPrivateTargets,
 		OnCampaignChange: func(c store.Campaign) {
 			if err := sched.SetCampaign(c, s.runner.Start); err != nil {
@@ -148,6 +152,11 @@ func newServer(ctx context.Context, cfg Config, log zerolog.Logger) (*server, er
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	if cfg.Server.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	}
 	return s, nil
 }
 
@@ -161,15 +170,36 @@ func (s *server) run(ctx context.Context, ready func(net.Addr)) error {
 		s.store.Close()
 		return fmt.Errorf("listen on %s (server.addr): %w", s.cfg.Server.Addr, err)
 	}
+	var metricsLn net.Listener
+	if s.metrics != nil {
+		if metricsLn, err = net.Listen("tcp", s.cfg.Server.MetricsAddr); err != nil {
+			ln.Close()
+			s.store.Close()
+			return fmt.Errorf("listen on %s (server.metrics_addr): %w", s.cfg.Server.MetricsAddr, err)
+		}
+		if ip := metricsLn.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
+			s.log.Warn().Str("metrics_addr", s.cfg.Server.MetricsAddr).
+				Msg("/metrics is served without authentication on every interface; prefer a loopback or private address")
+		}
+	}
 	s.pool.Start(context.WithoutCancel(ctx))
 	s.sched.Start()
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWatch()
 	go s.runner.Watch(watchCtx, 500*time.Millisecond)
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- s.http.Serve(ln) }()
 	s.log.Info().Str("addr", "http://"+ln.Addr().String()).Str("data_dir", s.cfg.DataDir).Msg("nexus is listening")
+	if metricsLn != nil {
+		go func() {
+			if err := s.metrics.Serve(metricsLn); err != nil {
+				served <- fmt.Errorf("metrics: %w", err)
+			}
+		}()
+		s.metricsAddr = metricsLn.Addr()
+		s.log.Info().Str("addr", "http://"+metricsLn.Addr().String()+"/metrics").Msg("metrics are listening")
+	}
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -190,6 +220,11 @@ func (s *server) shutdown() error {
 	var errs []error
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if s.metrics != nil {
+		if err := s.metrics.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("metrics shutdown: %w", err))
+		}
 	}
 	if err := s.sched.Stop(ctx); err != nil {
 		errs = append(errs, err)
