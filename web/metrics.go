@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -178,23 +177,19 @@ func (sc *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 // fewer families, not a hung scraper.
 const scrapeTimeout = 5 * time.Second
 
-// The counts use store.Count, the store's read-only diagnostic query, over the
-// columns each status lives in; every status is reported, zero included, so that a
-// series does not vanish when its last row changes state.
+// Every status is reported, zero included, so that a series does not vanish when its
+// last row changes state.
 var (
 	runStatuses         = []string{store.RunQueued, store.RunRunning, store.RunSucceeded, store.RunFailed, store.RunCancelled}
 	jobStates           = []string{store.JobQueued, store.JobRunning, store.JobDone, store.JobFailed, store.JobDead}
 	deliveryStates      = []string{"pending", "sent", "failed"}
 	opportunityStatuses = []string{"new", "done", "dismissed"}
+	accountStates       = []string{"active", "cooling_down", "inactive"}
 )
 
 func (sc *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
-	sc.countBy(ctx, ch, sc.runs, `SELECT COUNT(*) FROM runs WHERE status = ?`, runStatuses)
-	sc.countBy(ctx, ch, sc.deliveries, `SELECT COUNT(*) FROM deliveries WHERE state = ?`, deliveryStates)
-	sc.countBy(ctx, ch, sc.opportunities, `SELECT COUNT(*) FROM opportunities WHERE status = ?`, opportunityStatuses)
-
 	if jobs, err := sc.st.JobCounts(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(sc.jobs, err)
 	} else {
@@ -202,67 +197,23 @@ func (sc *storeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(sc.jobs, prometheus.GaugeValue, float64(jobs[state]), state)
 		}
 	}
-
-	states, locks, err := sc.accountStates(ctx)
+	c, err := sc.st.StatusCounts(ctx, time.Now())
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(sc.accounts, err)
+		for _, d := range []*prometheus.Desc{sc.runs, sc.deliveries, sc.opportunities, sc.accounts, sc.opLocks} {
+			ch <- prometheus.NewInvalidMetric(d, err)
+		}
 		return
 	}
-	for _, state := range []string{"active", "cooling_down", "inactive"} {
-		ch <- prometheus.MustNewConstMetric(sc.accounts, prometheus.GaugeValue, float64(states[state]), state)
+	gauges := func(d *prometheus.Desc, counts map[string]int, values []string) {
+		for _, v := range values {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(counts[v]), v)
+		}
 	}
-	for op, n := range locks {
+	gauges(sc.runs, c.Runs, runStatuses)
+	gauges(sc.deliveries, c.Deliveries, deliveryStates)
+	gauges(sc.opportunities, c.Opportunities, opportunityStatuses)
+	gauges(sc.accounts, c.Accounts, accountStates)
+	for op, n := range c.OperationLocks {
 		ch <- prometheus.MustNewConstMetric(sc.opLocks, prometheus.GaugeValue, float64(n), op)
 	}
-}
-
-func (sc *storeCollector) countBy(ctx context.Context, ch chan<- prometheus.Metric, d *prometheus.Desc, q string, values []string) {
-	counts := make([]int, len(values))
-	for i, v := range values {
-		n, err := sc.st.Count(ctx, q, v)
-		if err != nil {
-			ch <- prometheus.NewInvalidMetric(d, fmt.Errorf("%s: %w", v, err))
-			return
-		}
-		counts[i] = n
-	}
-	for i, v := range values {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(counts[i]), v)
-	}
-}
-
-// accountStates walks every organization's X sessions (the pool is per organization;
-// the metrics are the process's).
-func (sc *storeCollector) accountStates(ctx context.Context) (states map[string]int, locks map[string]int, err error) {
-	orgs, err := sc.st.Organizations(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now()
-	states, locks = map[string]int{}, map[string]int{}
-	for _, o := range orgs {
-		accounts, err := sc.st.XAccounts(ctx, o.ID)
-		if err != nil {
-			return nil, nil, fmt.Errorf("organization %d: %w", o.ID, err)
-		}
-		for _, a := range accounts {
-			switch {
-			case !a.Active:
-				states["inactive"]++
-			case a.CooldownUntil != nil && a.CooldownUntil.After(now):
-				states["cooling_down"]++
-			default:
-				states["active"]++
-			}
-			for op, row := range a.Ops {
-				if _, ok := locks[op]; !ok {
-					locks[op] = 0
-				}
-				if row.LockedUntil != nil && row.LockedUntil.After(now) {
-					locks[op]++
-				}
-			}
-		}
-	}
-	return states, locks, nil
 }
