@@ -78,6 +78,18 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		c.NoContent(ae.Status) //nolint:errcheck // the client is gone if this fails
 		return
 	}
+	// A browser that follows a stale link or mistypes a page's address gets a page, not
+	// JSON; the API's paths always answer JSON, whatever the client accepts.
+	if (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed) && s.errorPage != nil &&
+		wantsHTML(c) && !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		msg := "There is no such page."
+		if ae.Status == http.StatusMethodNotAllowed {
+			msg = "This page does not take that kind of request."
+		}
+		if err := s.errorPage(c, ae.Status, msg); err == nil {
+			return
+		}
+	}
 	c.JSON(ae.Status, errorBody{Error: ae}) //nolint:errcheck // the client is gone if this fails
 }
 

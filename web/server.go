@@ -74,6 +74,9 @@ type Server struct {
 	store  *store.Store
 	setup  setupState
 	access map[string]access // "METHOD /path" -> what the route demands
+	// errorPage renders an error as the UI's page, for a browser that asked for a
+	// page no route serves; set by uiRoutes.
+	errorPage func(c *echo.Context, status int, msg string) error
 
 	loginByIP      *failureLimiter
 	loginByAccount *failureLimiter

@@ -192,3 +192,29 @@ func TestDecodeJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownPageIsHTMLForBrowsers: a browser asking for a page that does not exist gets
+// the UI's error page; an API path answers JSON even to a browser.
+func TestUnknownPageIsHTMLForBrowsers(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestServer(t)
+	get := func(path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html,application/xhtml+xml")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	rec := get("/no-such-page")
+	if rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
+		!strings.Contains(rec.Body.String(), "There is no such page.") {
+		t.Fatalf("browser 404: %d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	rec = get("/api/v1/nope")
+	if rec.Code != 404 || decodeError(t, rec).Code != "not_found" {
+		t.Fatalf("API 404 for a browser: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, s.Handler(), "GET", "/no-such-page", ""); rec.Code != 404 || decodeError(t, rec).Code != "not_found" {
+		t.Fatalf("non-browser 404: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -37,6 +37,10 @@ func (s *Server) uiRoutes(e *echo.Echo) {
 		// test of this package reports.
 		panic(err)
 	}
+	s.errorPage = func(c *echo.Context, status int, msg string) error {
+		return u.render(c, status, "error", view{Title: http.StatusText(status), Data: map[string]any{
+			"Status": status, "Message": msg, "RequestID": c.Response().Header().Get(echo.HeaderXRequestID)}})
+	}
 	add := func(method, path string, h echo.HandlerFunc, a access) {
 		s.access[method+" "+path] = a
 		// page is outermost so that the gate's refusals, too, read as pages in a browser.

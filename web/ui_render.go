@@ -102,8 +102,7 @@ func (u *ui) page(h echo.HandlerFunc) echo.HandlerFunc {
 		if status == http.StatusUnauthorized {
 			return c.Redirect(http.StatusSeeOther, loginURL(c))
 		}
-		return u.render(c, status, "error", view{Title: http.StatusText(status), Data: map[string]any{
-			"Status": status, "Message": msg, "RequestID": c.Response().Header().Get(echo.HeaderXRequestID)}})
+		return u.errorPage(c, status, msg)
 	}
 }
 
