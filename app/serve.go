@@ -29,6 +29,9 @@ func (a *App) serveCmd() *cobra.Command {
 			if demo.on {
 				return a.runDemo(cmd.Context(), *demo)
 			}
+			if demo.keep {
+				return usageError{errors.New("--keep only applies to the demo: use it with --demo")}
+			}
 			if err := a.loadConfig(); err != nil {
 				return err
 			}

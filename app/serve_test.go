@@ -254,6 +254,7 @@ func TestExitCodes(t *testing.T) {
 		{"version", nil, []string{"version"}, 0, "nexus dev (commit", ""},
 		{"unknown command", nil, []string{"bogus"}, 2, "", "unknown command"},
 		{"unknown flag", nil, []string{"serve", "--nope"}, 2, "", "unknown flag"},
+		{"keep without demo", nil, []string{"serve", "--keep"}, 2, "", "--keep only applies to the demo"},
 		{"stray argument", nil, []string{"version", "extra"}, 2, "", "takes no arguments"},
 		{"bad addr flag", nil, []string{"serve", "--addr", "nowhere"}, 2, "", "server.addr"},
 		{"negative workers env", []string{"NEXUS_WORKERS_CONCURRENCY=-3"}, []string{"serve"}, 2, "", "workers.concurrency"},
