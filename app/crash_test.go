@@ -32,7 +32,7 @@ var (
 		"with -crash.soak, the seed of the first repetition (default: from the clock); repetition i uses seed+i")
 	crashRealLeases = flag.Bool("crash.real-leases", false,
 		"between a kill and the restart, wait for the job and X account leases to run out in real time instead of "+
-			"expiring them in the database (slow: the X account lease is 5 minutes)")
+			"expiring them in the database (slow: the X account lease is 2 minutes)")
 )
 
 // The crash test's campaign: every tweet says the keyword, but the campaign leaves

@@ -44,7 +44,7 @@ type Options struct {
 	// WaitForAccount is how long to wait for an account when none is free: 0 returns
 	// the *NoAccountError at once.
 	WaitForAccount time.Duration
-	Lease          time.Duration // account lease, renewed while an operation runs; default 5m
+	Lease          time.Duration // account lease, renewed while an operation runs; default 2m
 	RequestTimeout time.Duration // one HTTP exchange; default 30s
 	// OnResponse, when set, is told of every exchange with X: the operation, the HTTP
 	// status (0 when none came back) and the action taken. It feeds /metrics.
@@ -93,10 +93,12 @@ type Client struct {
 
 // Defaults and bounds of the client's behaviour.
 const (
-	defaultAPIBase        = "https://x.com/i/api"
-	defaultWebBase        = "https://x.com"
-	defaultMaxRetries     = 3
-	defaultLease          = 5 * time.Minute
+	defaultAPIBase    = "https://x.com/i/api"
+	defaultWebBase    = "https://x.com"
+	defaultMaxRetries = 3
+	// defaultLease is short so that the accounts of a process that died (kill -9, power
+	// loss) free within two minutes; a running operation renews its lease as it goes.
+	defaultLease          = 2 * time.Minute
 	defaultRequestTimeout = 30 * time.Second
 	// backoffBase is the first transient backoff; it doubles per retry (twscrape: 2 s, 4 s).
 	backoffBase = 2 * time.Second

@@ -45,7 +45,7 @@ func TestNewChecksOptions(t *testing.T) {
 	if op := c.Operations()[OpSearchTimeline]; op.Method != http.MethodPost || op.ID != DefaultOperations()[OpSearchTimeline].ID {
 		t.Fatalf("override = %+v", op)
 	}
-	if c.maxRetries != 3 || c.lease != 5*time.Minute || c.apiBase != "https://x.com/i/api" || c.txOff {
+	if c.maxRetries != 3 || c.lease != 2*time.Minute || c.apiBase != "https://x.com/i/api" || c.txOff {
 		t.Fatalf("defaults: retries %d lease %v base %s txOff %v", c.maxRetries, c.lease, c.apiBase, c.txOff)
 	}
 }

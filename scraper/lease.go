@@ -26,8 +26,12 @@ func (c *Client) newLease(op string) *lease { return &lease{c: c, op: op} }
 // end is handed back and a new one taken (the store may then pick another account):
 // AccountStore has no renewal, and a long operation must not outlive its lease, or a
 // second operation could be given the same account.
+//
+// The margin covers one request to its timeout, so that a request sent under the
+// lease ends before it does.
 func (l *lease) ensure(ctx context.Context) error {
-	if l.held && l.c.now().Add(l.c.lease/5).Before(l.until) {
+	margin := min(max(l.c.lease/5, l.c.reqTimeout+5*time.Second), l.c.lease/2)
+	if l.held && l.c.now().Add(margin).Before(l.until) {
 		return nil
 	}
 	l.release(ctx, Outcome{})
