@@ -55,12 +55,25 @@ func explainRun(r store.Run) string {
 	switch {
 	case r.Status == store.RunCancelled:
 		return "This run was cancelled before it finished. What it had found until then is kept."
-	case r.Status != store.RunFailed && r.Error == "":
+	case r.Error == "" && r.Status != store.RunFailed:
 		return ""
-	case strings.Contains(e, "no active x account") || strings.Contains(e, "no usable x account"):
-		return "No X account could search. Add an account on the X accounts page, or reactivate one that X suspended, locked or logged out."
+	case r.Active():
+		// A job recorded why the run will fail (no X account, say); the rest of the
+		// run goes on with what it has.
+		return "Part of this run failed; it finishes what it has and then ends failed. " + explainError(e)
+	}
+	return explainError(e)
+}
+
+// explainError says what a run's error means and what to do about it.
+func explainError(e string) string {
+	switch {
+	// Before the "no usable" case: a run that waited runs.account_wait in vain says
+	// both, and the cure is fewer runs or more accounts, not reactivating one.
 	case strings.Contains(e, "busy or rate-limited"):
 		return "Every X account stayed rate-limited for longer than a run may wait. Add more accounts, or run this campaign less often."
+	case strings.Contains(e, "no active x account") || strings.Contains(e, "no usable x account"):
+		return "No X account could search. Add an account on the X accounts page, or reactivate one that X suspended, locked or logged out."
 	case strings.Contains(e, "suspended") || strings.Contains(e, "locked") || strings.Contains(e, "could not authenticate"):
 		return "X refused the accounts this run used (suspended, locked or logged out). Check them on the X accounts page."
 	case strings.Contains(e, "cloudflare") || strings.Contains(e, "timeout") || strings.Contains(e, "connection"):
