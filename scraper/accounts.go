@@ -133,7 +133,7 @@ func (m *MemAccounts) Acquire(ctx context.Context, op string, now, until time.Ti
 	defer m.mu.Unlock()
 	var best *memAccount
 	for _, ma := range m.accts {
-		if !ma.active || ma.freeAt(op).After(now) {
+		if !ma.active || ma.freeAt(op, time.Time{}).After(now) {
 			continue
 		}
 		if best == nil || ma.lastUsed.Before(best.lastUsed) {
@@ -143,7 +143,11 @@ func (m *MemAccounts) Acquire(ctx context.Context, op string, now, until time.Ti
 	if best == nil {
 		e := &NoAccountError{Operation: op}
 		for _, ma := range m.accts {
-			if t := ma.freeAt(op); ma.active && (e.NextFree.IsZero() || t.Before(e.NextFree)) {
+			// As in the SQLite store: a lease ends when its operation does, usually within
+			// seconds, not at its expiry, so a merely busy account is expected a second
+			// from now.
+			t := ma.freeAt(op, now.Add(time.Second))
+			if ma.active && (e.NextFree.IsZero() || t.Before(e.NextFree)) {
 				e.NextFree = t
 			}
 		}
@@ -158,11 +162,16 @@ func (m *MemAccounts) Acquire(ctx context.Context, op string, now, until time.Ti
 }
 
 // freeAt is when the account is next free for op: after its cooldown, its lock and its
-// lease on op.
-func (ma *memAccount) freeAt(op string) time.Time {
+// lease on op, the lease counted as ending at leaseEnd when that is earlier (zero: at
+// its expiry).
+func (ma *memAccount) freeAt(op string, leaseEnd time.Time) time.Time {
 	t := ma.cooldown
 	if st := ma.ops[op]; st != nil {
-		for _, u := range []time.Time{st.LockedUntil, st.LeasedUntil} {
+		lease := st.LeasedUntil
+		if !leaseEnd.IsZero() && leaseEnd.Before(lease) {
+			lease = leaseEnd
+		}
+		for _, u := range []time.Time{st.LockedUntil, lease} {
 			if u.After(t) {
 				t = u
 			}

@@ -65,7 +65,10 @@ func (l *lease) acquire(ctx context.Context) error {
 		if deadline.IsZero() {
 			deadline = now.Add(c.waitFor)
 		}
-		if !now.Before(deadline) {
+		// No account frees before the deadline (a rate-limit window of 15 minutes, say):
+		// hand the error back at once, so that the caller reschedules its work and this
+		// goroutine serves other work meanwhile instead of sleeping to the deadline.
+		if !now.Before(deadline) || none.NextFree.After(deadline) {
 			return err
 		}
 		if !logged {
