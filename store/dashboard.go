@@ -304,42 +304,6 @@ func (s *Store) CampaignCounts(ctx context.Context, orgID, campaignID int64) (ma
 	return out, rows.Err()
 }
 
-// RecentConversations lists a campaign's conversations newest found first, with
-// their hit and latest analysis like Conversations. The page is chosen from the
-// (campaign_id, conversation_id) index before anything is joined, so it costs the same
-// however many conversations the campaign has.
-func (s *Store) RecentConversations(ctx context.Context, orgID, campaignID int64, limit, offset int) ([]ConversationSummary, error) {
-	if limit <= 0 {
-		limit = 50
-	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT cv.id, cv.org_id, cv.campaign_id, cv.conversation_id, cv.hit_id, cv.run_id, cv.thread,
-			cv.tweet_count, cv.complete, cv.content_hash, cv.analyzed_hash, cv.updated_at,
-			COALESCE(t.data, '{}'),
-			(SELECT a.result FROM analyses a WHERE a.conversation_id = cv.id AND a.status = 'ok' ORDER BY a.id DESC LIMIT 1)
-		FROM conversations cv LEFT JOIN tweets t ON t.org_id = cv.org_id AND t.id = cv.hit_id
-		WHERE cv.org_id = ? AND cv.id IN (SELECT id FROM conversations WHERE campaign_id = ? ORDER BY id DESC LIMIT ? OFFSET ?)
-		ORDER BY cv.id DESC`, orgID, campaignID, limit, offset)
-	if err != nil {
-		return nil, fmt.Errorf("store: recent conversations: %w", err)
-	}
-	defer rows.Close()
-	out := []ConversationSummary{}
-	for rows.Next() {
-		var c ConversationSummary
-		var thread, hit, analysis []byte
-		if err := rows.Scan(&c.ID, &c.OrgID, &c.CampaignID, &c.ConversationID, &c.HitID, &c.RunID, &thread, &c.TweetCount,
-			&c.Complete, &c.ContentHash, &c.AnalyzedHash, scanTime(&c.UpdatedAt), &hit, &analysis); err != nil {
-			return nil, fmt.Errorf("store: scan conversation: %w", err)
-		}
-		c.Thread, c.Hit, c.Analysis = thread, hit, analysis
-		if analysis == nil {
-			c.Analysis = []byte("null")
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
 // OpportunityOfConversation returns the opportunity a conversation became, if any.
 func (s *Store) OpportunityOfConversation(ctx context.Context, orgID, conversationID int64) (Opportunity, bool, error) {
 	o, err := scanOpportunity(s.ro.QueryRowContext(ctx, opportunitySelect+`WHERE o.conversation_id = ? AND o.org_id = ?`, conversationID, orgID))

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -193,7 +194,7 @@ func TestOpportunityPagesAndCounts(t *testing.T) {
 	}
 }
 
-func TestCampaignCountsAndRecentConversations(t *testing.T) {
+func TestCampaignCountsAndConversations(t *testing.T) {
 	t.Parallel()
 	e := newDashEnv(t)
 	ctx := context.Background()
@@ -214,18 +215,77 @@ func TestCampaignCountsAndRecentConversations(t *testing.T) {
 	if foreign, _ := e.s.CampaignCounts(ctx, e.other.ID, e.a.ID); len(foreign) != 0 {
 		t.Fatalf("another organization counts campaign a: %+v", foreign)
 	}
-	recent, err := e.s.RecentConversations(ctx, e.org.ID, e.a.ID, 2, 0)
+	recent, err := e.s.Conversations(ctx, e.org.ID, e.a.ID, 2, 0)
 	if err != nil || len(recent) != 2 || recent[0].ID != e.convs[2].ID || recent[1].ID != e.convs[1].ID {
 		t.Fatalf("recent: %+v %v", recent, err)
 	}
 	if string(recent[0].Analysis) == "null" || len(recent[0].Hit) < 3 {
 		t.Fatalf("summary lacks its hit or analysis: %s %s", recent[0].Hit, recent[0].Analysis)
 	}
-	if older, _ := e.s.RecentConversations(ctx, e.org.ID, e.a.ID, 2, 2); len(older) != 1 || older[0].ID != e.convs[0].ID {
+	if older, _ := e.s.Conversations(ctx, e.org.ID, e.a.ID, 2, 2); len(older) != 1 || older[0].ID != e.convs[0].ID {
 		t.Fatalf("second page: %+v", older)
 	}
-	if foreign, _ := e.s.RecentConversations(ctx, e.other.ID, e.a.ID, 10, 0); len(foreign) != 0 {
+	if foreign, _ := e.s.Conversations(ctx, e.other.ID, e.a.ID, 10, 0); len(foreign) != 0 {
 		t.Fatalf("another organization lists %d conversations", len(foreign))
+	}
+	// A thread that grows in a later run comes back to the top.
+	old := e.convs[0]
+	if err := e.s.FinishRun(ctx, old.RunID, RunSucceeded, ""); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.s.CreateRun(ctx, e.org.ID, e.a.ID, "test", "x", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.SaveThread(ctx, r, ThreadUpdate{ConversationID: old.ConversationID, HitID: old.HitID, Thread: old.Thread,
+		ContentHash: "grown"}); err != nil {
+		t.Fatal(err)
+	}
+	refreshed, err := e.s.Conversations(ctx, e.org.ID, e.a.ID, 10, 0)
+	if err != nil || len(refreshed) != 3 || refreshed[0].ID != old.ID || refreshed[0].RunID != r.ID || refreshed[1].ID != e.convs[2].ID {
+		t.Fatalf("after a refresh: %+v %v", refreshed, err)
+	}
+}
+
+// TestListingPlans pins the query plans that keep the listings fast at 100,000
+// tweets: each page is chosen by walking an index, with no sort of every row.
+func TestListingPlans(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, filepath.Join(t.TempDir(), "nexus.db"))
+	for _, tt := range []struct{ name, query, want string }{
+		{"conversations page", `SELECT id FROM conversations WHERE campaign_id = 1 ORDER BY updated_at DESC, id DESC LIMIT 50 OFFSET 10`,
+			"SEARCH conversations USING COVERING INDEX conversations_refreshed (campaign_id=?)"},
+		{"opportunities by relevance", `SELECT id FROM opportunities WHERE org_id = 1 ORDER BY relevance DESC, id DESC LIMIT 50 OFFSET 10`,
+			"SEARCH opportunities USING COVERING INDEX opportunities_rank (org_id=?)"},
+		{"new opportunities by relevance", `SELECT id FROM opportunities WHERE org_id = 1 AND status = 'new' ORDER BY relevance DESC, id DESC LIMIT 50`,
+			"SEARCH opportunities USING INDEX opportunities_rank (org_id=?)"},
+		{"newest opportunities", `SELECT id FROM opportunities WHERE org_id = 1 ORDER BY id DESC LIMIT 50 OFFSET 10`,
+			"SEARCH opportunities USING COVERING INDEX opportunities_newest (org_id=?)"},
+		{"a campaign's opportunities", `SELECT id FROM opportunities WHERE org_id = 1 AND campaign_id = 2 AND relevance >= 80
+			ORDER BY relevance DESC, id DESC LIMIT 50`,
+			"SEARCH opportunities USING INDEX opportunities_campaign_rank (campaign_id=? AND relevance>?)"},
+		{"jobs of runs", `SELECT run_id, state, kind, COUNT(*) FROM jobs WHERE run_id IN (1, 2) GROUP BY run_id, state, kind`,
+			"SEARCH jobs USING COVERING INDEX jobs_run_progress (run_id=?)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := s.ro.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if got := strings.Join(plan, "; "); got != tt.want {
+				t.Fatalf("plan %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

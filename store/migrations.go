@@ -297,6 +297,28 @@ var migrations = []string{
 	// not kill jobs that never failed, while a job that brings its process down every
 	// time still ends dead.
 	`ALTER TABLE jobs ADD COLUMN expiries INTEGER NOT NULL DEFAULT 0;`,
+
+	// 10: indexes that let every API listing choose its page by walking an index, so
+	// that a page, the thousandth as well as the first, costs the same however many rows
+	// there are; measured at 100,000 tweets under 200 concurrent API clients (see
+	// TestAPILoad). In an index entry the rowid (id) comes last, so "ORDER BY x DESC,
+	// id DESC" is the index read backwards.
+	//   - A campaign's conversations, most recently refreshed first: SQLite read and
+	//     sorted all of them for every page (70 ms for 5,000).
+	//   - The organization's opportunities by relevance (the inbox): every row was
+	//     scanned and sorted. With that index SQLite would also sort the newest first
+	//     through it, so the plain (org_id) index keeps "newest" a walk too.
+	//   - A campaign's opportunities by relevance: the old index was DESC on relevance,
+	//     which left "relevance DESC, id DESC" to a sort of each relevance's rows.
+	//   - A run's progress groups its jobs by state and kind: with kind in the index the
+	//     count reads no job row (a large run has thousands, and the UI polls it).
+	`CREATE INDEX conversations_refreshed ON conversations (campaign_id, updated_at);
+	CREATE INDEX opportunities_rank ON opportunities (org_id, relevance);
+	CREATE INDEX opportunities_newest ON opportunities (org_id);
+	DROP INDEX opportunities_campaign;
+	CREATE INDEX opportunities_campaign_rank ON opportunities (campaign_id, relevance);
+	DROP INDEX jobs_run;
+	CREATE INDEX jobs_run_progress ON jobs (run_id, state, kind) WHERE run_id IS NOT NULL;`,
 }
 
 // ErrNewerSchema means the database was written by a newer Nexus.

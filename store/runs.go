@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -114,7 +115,9 @@ func (s *Store) Run(ctx context.Context, orgID, id int64) (Run, error) {
 	if err != nil {
 		return r, fmt.Errorf("store: run %d: %w", id, err)
 	}
-	return r, s.fillProgress(ctx, &r)
+	runs := []Run{r}
+	err = s.fillProgress(ctx, runs)
+	return runs[0], err
 }
 
 // RunForJob returns a run for a job handler, which acts for the job's organization.
@@ -150,50 +153,121 @@ func (s *Store) Runs(ctx context.Context, orgID, campaignID int64, limit int) ([
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := s.fillProgress(ctx, &out[i]); err != nil {
-			return nil, err
-		}
+	if err := s.fillProgress(ctx, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// fillProgress counts what the run produced and derives its stage and percent from
-// its jobs: searching until the search job is done, then threads, analysis and
-// delivery while jobs of those kinds are pending.
-func (s *Store) fillProgress(ctx context.Context, r *Run) error {
-	p := &r.Progress
-	err := s.ro.QueryRowContext(ctx, `SELECT
-			(SELECT COUNT(*) FROM campaign_tweets WHERE run_id = ?1),
-			(SELECT COUNT(*) FROM conversations WHERE run_id = ?1),
-			(SELECT COUNT(*) FROM analyses WHERE run_id = ?1),
-			(SELECT COUNT(*) FROM opportunities WHERE run_id = ?1),
-			(SELECT COUNT(*) FROM deliveries WHERE run_id = ?1 AND state = 'sent')`, r.ID).
-		Scan(&p.TweetsNew, &p.Conversations, &p.Analyzed, &p.Opportunities, &p.Delivered)
+// LastRuns returns the latest run of each of the organization's campaigns that has
+// run, with its progress, by campaign id: a list of campaigns asks three queries for
+// them all instead of three per campaign.
+func (s *Store) LastRuns(ctx context.Context, orgID int64) (map[int64]Run, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT `+runCols+` FROM runs WHERE id IN (
+			SELECT (SELECT MAX(r.id) FROM runs r WHERE r.campaign_id = c.id) FROM campaigns c WHERE c.org_id = ?)`, orgID)
 	if err != nil {
-		return fmt.Errorf("store: progress of run %d: %w", r.ID, err)
-	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT kind, state IN ('queued', 'running'), COUNT(*) FROM jobs WHERE run_id = ? GROUP BY 1, 2`, r.ID)
-	if err != nil {
-		return fmt.Errorf("store: jobs of run %d: %w", r.ID, err)
+		return nil, fmt.Errorf("store: last runs: %w", err)
 	}
 	defer rows.Close()
-	pending, total := map[string]int{}, map[string]int{}
+	var list []Run
 	for rows.Next() {
-		var kind string
-		var open bool
-		var n int
-		if err := rows.Scan(&kind, &open, &n); err != nil {
-			return fmt.Errorf("store: jobs of run %d: %w", r.ID, err)
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: scan run: %w", err)
 		}
-		total[kind] += n
-		if open {
-			pending[kind] += n
-		}
+		list = append(list, r)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, fmt.Errorf("store: last runs: %w", err)
 	}
+	if err := s.fillProgress(ctx, list); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]Run, len(list))
+	for _, r := range list {
+		out[r.CampaignID] = r
+	}
+	return out, nil
+}
+
+// fillProgress counts what each run produced and derives its stage and percent from
+// its jobs: searching until the search job is done, then threads, analysis and
+// delivery while jobs of those kinds are pending. It asks two queries whatever the
+// number of runs: a list of 50 runs used to ask 100, one after another, each waiting
+// for a pooled connection behind every other request's queries, which made a list of
+// runs take seconds while 200 clients read the API.
+func (s *Store) fillProgress(ctx context.Context, runs []Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	index := make(map[int64]int, len(runs))
+	ids := make([]any, len(runs))
+	for i, r := range runs {
+		index[r.ID], ids[i] = i, r.ID
+	}
+	in := "(?" + strings.Repeat(", ?", len(runs)-1) + ")"
+	rows, err := s.ro.QueryContext(ctx, `SELECT r.id,
+			(SELECT COUNT(*) FROM campaign_tweets WHERE run_id = r.id),
+			(SELECT COUNT(*) FROM conversations WHERE run_id = r.id),
+			(SELECT COUNT(*) FROM analyses WHERE run_id = r.id),
+			(SELECT COUNT(*) FROM opportunities WHERE run_id = r.id),
+			(SELECT COUNT(*) FROM deliveries WHERE run_id = r.id AND state = 'sent')
+		FROM runs r WHERE r.id IN `+in, ids...)
+	if err != nil {
+		return fmt.Errorf("store: progress of %d runs: %w", len(runs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var p Progress
+		if err := rows.Scan(&id, &p.TweetsNew, &p.Conversations, &p.Analyzed, &p.Opportunities, &p.Delivered); err != nil {
+			return fmt.Errorf("store: scan progress: %w", err)
+		}
+		p.TweetsFound = runs[index[id]].Progress.TweetsFound // a column of the run, read with it
+		runs[index[id]].Progress = p
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: progress of %d runs: %w", len(runs), err)
+	}
+	rows.Close()
+
+	pending, total := make([]map[string]int, len(runs)), make([]map[string]int, len(runs))
+	for i := range runs {
+		pending[i], total[i] = map[string]int{}, map[string]int{}
+	}
+	// Grouped by the columns of jobs_run_progress in its order, the count is a walk
+	// of that index alone.
+	jobs, err := s.ro.QueryContext(ctx, `SELECT run_id, state, kind, COUNT(*) FROM jobs
+		WHERE run_id IN `+in+` GROUP BY run_id, state, kind`, ids...)
+	if err != nil {
+		return fmt.Errorf("store: jobs of %d runs: %w", len(runs), err)
+	}
+	defer jobs.Close()
+	for jobs.Next() {
+		var id int64
+		var state, kind string
+		var n int
+		if err := jobs.Scan(&id, &state, &kind, &n); err != nil {
+			return fmt.Errorf("store: scan jobs of runs: %w", err)
+		}
+		i := index[id]
+		total[i][kind] += n
+		if state == "queued" || state == "running" {
+			pending[i][kind] += n
+		}
+	}
+	if err := jobs.Err(); err != nil {
+		return fmt.Errorf("store: jobs of %d runs: %w", len(runs), err)
+	}
+	for i := range runs {
+		runs[i].stage(pending[i], total[i])
+	}
+	return nil
+}
+
+// stage derives the run's stage and percent from its pending and total jobs by kind.
+func (r *Run) stage(pending, total map[string]int) {
+	p := &r.Progress
 	pending[KindDeliver] += pending[KindDigest] // digests are part of delivering
 	total[KindDeliver] += total[KindDigest]
 	// Each stage owns a share of the bar; within it, the share of its jobs done.
@@ -217,7 +291,6 @@ func (s *Store) fillProgress(ctx context.Context, r *Run) error {
 	if r.Active() && p.Percent == 100 {
 		p.Percent = 99 // the run is wrapping up; 100 means finished
 	}
-	return nil
 }
 
 // StartRun marks a queued run running (the first job to touch it does so).

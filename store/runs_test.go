@@ -96,4 +96,33 @@ func TestRunLifecycle(t *testing.T) {
 	if j, _ := s.JobByKey(ctx, fmt.Sprintf("run:%d:search", r2.ID)); j.State != JobFailed {
 		t.Fatalf("search job after cancel: %s", j.State)
 	}
+
+	// A list counts the progress of all its runs at once, each the same as alone.
+	list, err := s.Runs(ctx, org.ID, c.ID, 10)
+	if err != nil || len(list) != 2 || list[0].ID != r2.ID || list[1].ID != r.ID {
+		t.Fatalf("runs: %+v %v", list, err)
+	}
+	if list[1].Progress.TweetsNew != 4 || list[1].Progress.TweetsFound != 5 || list[0].Progress.TweetsNew != 0 {
+		t.Fatalf("listed progress: %+v, %+v", list[0].Progress, list[1].Progress)
+	}
+	for _, l := range list {
+		one, _ := s.Run(ctx, org.ID, l.ID)
+		if l.Stage != one.Stage || l.Progress != one.Progress {
+			t.Fatalf("run %d listed as %s %+v, alone %s %+v", l.ID, l.Stage, l.Progress, one.Stage, one.Progress)
+		}
+	}
+	if foreign, _ := s.Runs(ctx, other.ID, c.ID, 10); len(foreign) != 0 {
+		t.Fatalf("another org lists %d runs", len(foreign))
+	}
+	idle, _ := s.CreateCampaign(ctx, Campaign{OrgID: org.ID, Name: "never run", Keywords: []string{"go"}, Threshold: 70})
+	last, err := s.LastRuns(ctx, org.ID)
+	if err != nil || len(last) != 1 || last[c.ID].ID != r2.ID || last[c.ID].Progress != list[0].Progress || last[c.ID].Stage != list[0].Stage {
+		t.Fatalf("last runs: %+v %v", last, err)
+	}
+	if _, ok := last[idle.ID]; ok {
+		t.Fatal("a campaign that never ran has a last run")
+	}
+	if foreign, _ := s.LastRuns(ctx, other.ID); len(foreign) != 0 {
+		t.Fatalf("another org's last runs: %+v", foreign)
+	}
 }

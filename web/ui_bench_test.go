@@ -40,7 +40,7 @@ func BenchmarkUIPages(b *testing.B) {
 	ctx := context.Background()
 	c := s.Campaigns[0]
 	runs, _ := e.st.Runs(ctx, e.org.ID, c.ID, 1)
-	convs, _ := e.st.RecentConversations(ctx, e.org.ID, c.ID, 1, 2000)
+	convs, _ := e.st.Conversations(ctx, e.org.ID, c.ID, 1, 2000)
 	pages := []string{
 		"/", "/?window=24h", "/?window=90d", "/?window=30d&campaign=" + itoa(c.ID),
 		"/campaigns", "/campaigns/" + itoa(c.ID), fmt.Sprintf("/campaigns/%d?page=150", c.ID), "/campaigns/new", "/campaigns/" + itoa(c.ID) + "/edit",

@@ -112,7 +112,7 @@ func (u *ui) campaignPage(c *echo.Context) error {
 	if d.Runs, err = u.store.Runs(ctx, camp.OrgID, camp.ID, 8); err != nil {
 		return err
 	}
-	convs, err := u.store.RecentConversations(ctx, camp.OrgID, camp.ID, conversationsPerPage+1, (d.Page-1)*conversationsPerPage)
+	convs, err := u.store.Conversations(ctx, camp.OrgID, camp.ID, conversationsPerPage+1, (d.Page-1)*conversationsPerPage)
 	if err != nil {
 		return err
 	}

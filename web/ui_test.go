@@ -106,7 +106,7 @@ func TestUIPagesRender(t *testing.T) {
 	ctx := context.Background()
 	camp := s.Campaigns[0]
 	runs, _ := e.st.Runs(ctx, e.org.ID, camp.ID, 1)
-	convs, _ := e.st.RecentConversations(ctx, e.org.ID, camp.ID, 1, 0)
+	convs, _ := e.st.Conversations(ctx, e.org.ID, camp.ID, 1, 0)
 	e.st.AddXAccount(ctx, e.org.ID, "acct", []byte(`{"auth_token":"a","ct0":"b"}`), "", "UA")
 	pages := []string{"/", "/?window=24h", "/?window=90d&campaign=" + itoa(camp.ID), "/campaigns", "/campaigns/" + itoa(camp.ID),
 		"/campaigns/" + itoa(camp.ID) + "?page=2", "/runs/" + itoa(runs[0].ID), "/conversations/" + itoa(convs[0].ID),
