@@ -48,6 +48,10 @@ type Senders struct {
 	allowPrivate bool
 	// SheetsEndpoint replaces Google's API base; tests only, never from a user.
 	SheetsEndpoint string
+	// Now and Sleep pace the Slack clients (a message a second per channel); nil: the
+	// real clock. Tests that run on a fake clock set both.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	mu    sync.Mutex
 	cache map[string]deliver.Sender
@@ -70,7 +74,7 @@ func (s *Senders) Sender(ctx context.Context, orgID int64, kind string) (deliver
 	if c, ok := s.cache[key]; ok {
 		return c, nil
 	}
-	c, err := NewSender(kind, in.Config, s.allowPrivate, s.st.SheetLedger(orgID), s.SheetsEndpoint)
+	c, err := newSender(kind, in.Config, s.allowPrivate, s.st.SheetLedger(orgID), s.SheetsEndpoint, s.Now, s.Sleep)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +85,12 @@ func (s *Senders) Sender(ctx context.Context, orgID int64, kind string) (deliver
 // NewSender builds one integration's client from its stored settings. The registry
 // of kinds lives here, not in package deliver, which its children import.
 func NewSender(kind string, config json.RawMessage, allowPrivate bool, ledger sheets.Ledger, sheetsEndpoint string) (deliver.Sender, error) {
+	return newSender(kind, config, allowPrivate, ledger, sheetsEndpoint, nil, nil)
+}
+
+// newSender is NewSender with the clock of Slack's pacing (nil: the real one).
+func newSender(kind string, config json.RawMessage, allowPrivate bool, ledger sheets.Ledger, sheetsEndpoint string,
+	now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) (deliver.Sender, error) {
 	hc := &http.Client{Transport: deliver.SafeTransport(allowPrivate), Timeout: 30 * time.Second}
 	switch kind {
 	case "slack":
@@ -88,7 +98,7 @@ func NewSender(kind string, config json.RawMessage, allowPrivate bool, ledger sh
 		if err := json.Unmarshal(config, &c); err != nil {
 			return nil, fmt.Errorf("slack settings: %w", err)
 		}
-		return slack.New(slack.Config{WebhookURL: c.WebhookURL, BotToken: c.BotToken, Channel: c.Channel}, hc), nil
+		return slack.New(slack.Config{WebhookURL: c.WebhookURL, BotToken: c.BotToken, Channel: c.Channel, Now: now, Sleep: sleep}, hc), nil
 	case "sheets":
 		var c SheetsSettings
 		if err := json.Unmarshal(config, &c); err != nil {
@@ -186,8 +196,11 @@ func (r *Runner) deliverOne(ctx context.Context, j store.Job) error {
 	case j.Attempts >= j.MaxAttempts:
 		return fail(fmt.Errorf("gave up after %d attempts: %w", j.Attempts, err))
 	}
-	if after, ok := deliver.RetryAfter(err); ok {
-		return RetryAt(err, time.Now().Add(after))
+	// A retryable error without a Retry-After (a 5xx, a timeout) has After 0: it
+	// takes the pool's backoff. Taken as "retry now", it spent the job's 12 attempts
+	// within a second of a target going down.
+	if after, ok := deliver.RetryAfter(err); ok && after > 0 {
+		return RetryAt(err, r.o.Now().Add(after))
 	}
 	return err
 }
@@ -257,8 +270,8 @@ func (r *Runner) deliverDigest(ctx context.Context, j store.Job) error {
 	case j.Attempts >= j.MaxAttempts:
 		return fail(fmt.Errorf("gave up after %d attempts: %w", j.Attempts, err))
 	}
-	if after, ok := deliver.RetryAfter(err); ok {
-		return RetryAt(err, time.Now().Add(after))
+	if after, ok := deliver.RetryAfter(err); ok && after > 0 { // else the pool's backoff, as in deliverOne
+		return RetryAt(err, r.o.Now().Add(after))
 	}
 	return err
 }
@@ -271,6 +284,6 @@ func (r *Runner) quietUntil(ctx context.Context, orgID, campaignID int64) (time.
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	until, quiet := c.QuietHours.Until(time.Now())
+	until, quiet := c.QuietHours.Until(r.o.Now())
 	return until, quiet, nil
 }

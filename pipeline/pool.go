@@ -57,11 +57,15 @@ func Defer(err error, at time.Time) error { return deferredError{err, at} }
 
 // PoolOptions tune the pool; zero values take the defaults.
 type PoolOptions struct {
-	Size     int
-	Lease    time.Duration // how long a claim lasts before it must be extended (30s)
-	MaxPoll  time.Duration // longest idle sleep, to notice jobs other processes enqueue (1s)
-	Now      func() time.Time
-	Backoff  func(attempt int) time.Duration
+	Size    int
+	Lease   time.Duration // how long a claim lasts before it must be extended (30s)
+	MaxPoll time.Duration // longest idle sleep, to notice jobs other processes enqueue (1s)
+	Now     func() time.Time
+	Backoff func(attempt int) time.Duration
+	// FullWait is how long a job whose write found the disk full waits before it runs
+	// again (30s): the attempt is not counted, and retrying sooner would only ask X
+	// again for what cannot be stored.
+	FullWait time.Duration
 	Handlers map[string]Handler
 }
 
@@ -107,6 +111,9 @@ func NewPool(st *store.Store, opts PoolOptions, log zerolog.Logger) *Pool {
 	}
 	if opts.Backoff == nil {
 		opts.Backoff = Backoff
+	}
+	if opts.FullWait <= 0 {
+		opts.FullWait = 30 * time.Second
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -187,9 +194,9 @@ func (p *Pool) dispatch(ctx context.Context) {
 				break more
 			}
 		}
-		claimed, err := p.st.ClaimJobs(ctx, p.owner, n, p.opts.Now(), p.opts.Now().Add(p.opts.Lease))
-		if err != nil && ctx.Err() == nil {
-			p.log.Error().Err(err).Msg("claim jobs")
+		claimed, claimErr := p.st.ClaimJobs(ctx, p.owner, n, p.opts.Now(), p.opts.Now().Add(p.opts.Lease))
+		if claimErr != nil && ctx.Err() == nil {
+			p.log.Error().Err(claimErr).Msg("claim jobs")
 		}
 		for _, j := range claimed {
 			p.jobs <- j
@@ -202,9 +209,12 @@ func (p *Pool) dispatch(ctx context.Context) {
 		}
 		// Nothing due: sleep until the next job is due, a wake-up, or the poll interval
 		// (another process, such as the CLI, may enqueue without waking us).
+		// After a failed claim (a full disk), wait the whole poll interval: the due jobs
+		// are still due, and retrying at once spun a core and flooded the log.
 		wait := p.opts.MaxPoll
-		if next, err := p.st.NextJobDue(ctx); err == nil && !next.IsZero() {
-			wait = min(wait, max(time.Until(next), time.Millisecond))
+		if next, err := p.st.NextJobDue(ctx); err == nil && !next.IsZero() && claimErr == nil {
+			// By the pool's clock, which a test may run ahead of the wall clock.
+			wait = min(wait, max(next.Sub(p.opts.Now()), time.Millisecond))
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -285,6 +295,10 @@ func (p *Pool) run(ctx context.Context, j store.Job) (res store.JobResult) {
 	case ctx.Err() != nil:
 		// Shutdown interrupted the job: back to the queue at once.
 		res.State, res.RetryAt, res.Refund = store.JobQueued, p.opts.Now(), true
+	case store.IsFull(err):
+		// The disk is full: the job did not fail, and must not die of a full disk
+		// (a storm of them spent every attempt of the jobs that were saving).
+		res.State, res.RetryAt, res.Refund = store.JobQueued, p.opts.Now().Add(p.opts.FullWait), true
 	case errors.As(err, &perm):
 		res.State = store.JobFailed
 	case errors.As(err, &def):
@@ -347,10 +361,27 @@ func (p *Pool) record() {
 				break drain
 			}
 		}
-		if err := p.st.FinishJobs(context.Background(), batch); err != nil {
+		p.finish(batch)
+	}
+}
+
+// finish records a batch of results, trying again for a third of a lease when the
+// write fails (a full disk, say): given up, the jobs stay leased and run again, work
+// and all, once their lease expires. Meanwhile the workers wait to hand in results.
+func (p *Pool) finish(batch []store.JobResult) {
+	giveUp := time.Now().Add(p.opts.Lease / 3)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		err := p.st.FinishJobs(context.Background(), batch)
+		if err == nil {
+			return
+		}
+		if time.Now().Add(wait).After(giveUp) {
 			// The jobs stay leased and run again after the lease expires.
 			p.log.Error().Err(err).Int("jobs", len(batch)).Msg("record job results")
+			return
 		}
+		p.log.Warn().Err(err).Int("jobs", len(batch)).Dur("retry_in", wait).Msg("record job results")
+		time.Sleep(wait)
 	}
 }
 

@@ -32,9 +32,9 @@ type RunnerOptions struct {
 	NewClient func(accounts scraper.AccountStore) (*scraper.Client, error)
 	Analyzer  Analyzer
 	Log       zerolog.Logger
-	// AccountWait is how long a run may wait for a usable X account before it fails
-	// (default 30m): locks of a few minutes are waited out, a pool that is all banned is
-	// reported.
+	// AccountWait is how long a run may go on finding no usable X account before it
+	// fails (default 30m): locks of a few minutes are waited out, however long the run
+	// has been going, and a pool that is all banned is reported at once.
 	AccountWait time.Duration
 	MaxReplies  int // per thread (default 500)
 	Wake        func()
@@ -42,6 +42,10 @@ type RunnerOptions struct {
 	Senders *Senders
 	// OnTokens, when set, is told of the tokens each analysis spent (for /metrics).
 	OnTokens func(provider, model string, prompt, response int)
+	// Now is the runner's clock (default time.Now): the lookback of a first run, the
+	// wait for X accounts, delivery retries and quiet hours. Tests pass a fake one,
+	// together with the pool's PoolOptions.Now.
+	Now func() time.Time
 }
 
 // Runner executes listening runs as chains of jobs: search → thread → analyze.
@@ -50,6 +54,48 @@ type Runner struct {
 	mu      sync.Mutex
 	clients map[int64]*scraper.Client
 	perRun  map[int64]analyze.Analyzer // the analyzer with each run's token budget
+	// waiting is, per organization, its wait for a usable X account, from the first job
+	// that found none until X answers one of its accounts with data. It lives in
+	// memory: after a restart the wait starts over, which a crash loop cannot stretch
+	// for long.
+	waiting map[int64]accountWait
+	// unsaved holds, by job, results their job could not store because the disk was
+	// full (a fetched thread, an analysis): the job's next attempt stores them instead
+	// of asking X or the LLM again, every FullWait, for as long as the disk stays full.
+	unsaved map[string]any
+}
+
+// accountWait is an organization's wait for a usable X account.
+type accountWait struct {
+	since time.Time // when the first job found no account
+	until time.Time // the latest time a job was told to come back at
+}
+
+// maxUnsaved bounds the results kept for a full disk.
+const maxUnsaved = 1024
+
+// keep remembers a result its job could not store for want of disk space, and
+// forgets it once stored.
+func (r *Runner) keep(key string, v any, saveErr error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case saveErr == nil:
+		delete(r.unsaved, key)
+	case store.IsFull(saveErr):
+		if len(r.unsaved) >= maxUnsaved {
+			clear(r.unsaved)
+		}
+		r.unsaved[key] = v
+	}
+}
+
+// kept returns the result kept under key, if any.
+func (r *Runner) kept(key string) (any, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.unsaved[key]
+	return v, ok
 }
 
 // forRunner is an analyzer that can give each run its own token budget.
@@ -68,7 +114,11 @@ func NewRunner(o RunnerOptions) *Runner {
 	if o.Wake == nil {
 		o.Wake = func() {}
 	}
-	return &Runner{o: o, clients: map[int64]*scraper.Client{}, perRun: map[int64]analyze.Analyzer{}}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Runner{o: o, clients: map[int64]*scraper.Client{}, perRun: map[int64]analyze.Analyzer{},
+		waiting: map[int64]accountWait{}, unsaved: map[string]any{}}
 }
 
 // Handlers are the job handlers of a run, for the pool.
@@ -89,7 +139,9 @@ func (r *Runner) client(orgID int64) (*scraper.Client, error) {
 	if c, ok := r.clients[orgID]; ok {
 		return c, nil
 	}
-	c, err := r.o.NewClient(NewXAccounts(r.o.Store, orgID))
+	accounts := NewXAccounts(r.o.Store, orgID)
+	accounts.onSuccess = func() { r.accountsUsable(orgID) }
+	c, err := r.o.NewClient(accounts)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +166,7 @@ func (r *Runner) Start(ctx context.Context, c store.Campaign, trigger string) (s
 	}
 	opts := query.Options{SinceID: sinceID}
 	if sinceID == "" {
-		opts.Since = time.Now().Add(-query.Lookback(c))
+		opts.Since = r.o.Now().Add(-query.Lookback(c))
 	}
 	compiled, err := query.Compile(c, opts)
 	if err != nil {
@@ -140,17 +192,65 @@ func (r *Runner) activeRun(ctx context.Context, j store.Job) (store.Run, bool, e
 	return run, run.Active(), nil
 }
 
-// accountError turns "no X account free" into a wait (until the next one frees) while
-// the run is younger than AccountWait, and into a permanent failure after.
-func (r *Runner) accountError(run store.Run, err error) error {
+// accountError turns "no X account free" into a wait (until the next one frees), and
+// into a permanent failure once the organization has had no usable account for
+// AccountWait (X answered none of its requests with data meanwhile), or when none
+// will free within that time. A failure for want of accounts is also written on the
+// run, which then ends failed: the conversations it could not fetch are missing, and
+// the next run searches for them again.
+//
+// The wait was once counted from the creation of the run: a run that had been going
+// for AccountWait failed every job that met an ordinary rate-limit window, and lost
+// those conversations while it reported success.
+func (r *Runner) accountError(ctx context.Context, run store.Run, err error) error {
 	var none *scraper.NoAccountError
 	if !errors.As(err, &none) {
 		return err
 	}
-	if none.NextFree.IsZero() || time.Since(run.CreatedAt) > r.o.AccountWait {
-		return Permanent(fmt.Errorf("no usable X account: %w", err))
+	var fail error
+	if none.NextFree.IsZero() {
+		fail = fmt.Errorf("no usable X account: %w", err)
+	} else if at, ok := r.waitForAccount(run.OrgID, none.NextFree.Add(time.Second)); ok {
+		return Defer(err, at)
+	} else {
+		fail = fmt.Errorf("no usable X account for %s (runs.account_wait): %w", r.o.AccountWait, err)
 	}
-	return Defer(err, none.NextFree.Add(time.Second))
+	if serr := r.o.Store.SetRunError(ctx, run.ID, fail.Error()); serr != nil {
+		return serr // retried: the failure must reach the run
+	}
+	return Permanent(fail)
+}
+
+// waitForAccount adds a job to the organization's wait for an X account, and says
+// whether it may wait until at: not past AccountWait from the start of the wait. A
+// wait nobody came back to within AccountWait of its last deferral (its run ended)
+// is over: a new one starts.
+func (r *Runner) waitForAccount(orgID int64, at time.Time) (time.Time, bool) {
+	now := r.o.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w, ok := r.waiting[orgID]
+	if !ok || now.After(w.until.Add(r.o.AccountWait)) {
+		w = accountWait{since: now}
+	}
+	deadline := w.since.Add(r.o.AccountWait)
+	ok = !now.After(deadline) && !at.After(deadline)
+	if !ok {
+		at = now
+	}
+	if at.After(w.until) {
+		w.until = at
+	}
+	r.waiting[orgID] = w
+	return at, ok
+}
+
+// accountsUsable records that X answered one of the organization's accounts with
+// data: its wait for a usable account is over.
+func (r *Runner) accountsUsable(orgID int64) {
+	r.mu.Lock()
+	delete(r.waiting, orgID)
+	r.mu.Unlock()
 }
 
 func (r *Runner) search(ctx context.Context, j store.Job) error {
@@ -202,7 +302,7 @@ func (r *Runner) search(ctx context.Context, j store.Job) error {
 		return nil
 	}
 	if err != nil {
-		return r.accountError(run, fmt.Errorf("run %d: search: %w", run.ID, err))
+		return r.accountError(ctx, run, fmt.Errorf("run %d: search: %w", run.ID, err))
 	}
 	_, err = r.o.Store.SaveSearchPage(ctx, run, store.SearchPage{Done: true, NextCursor: run.SearchCursor})
 	return err
@@ -236,6 +336,14 @@ func (r *Runner) thread(ctx context.Context, j store.Job) error {
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return Permanent(fmt.Errorf("thread job payload: %w", err))
 	}
+	if u, ok := r.kept(j.Key); ok {
+		_, err := r.o.Store.SaveThread(ctx, run, u.(store.ThreadUpdate))
+		r.keep(j.Key, u, err)
+		if err == nil {
+			r.o.Wake()
+		}
+		return err
+	}
 	client, err := r.client(run.OrgID)
 	if err != nil {
 		return err
@@ -245,7 +353,7 @@ func (r *Runner) thread(ctx context.Context, j store.Job) error {
 		return Permanent(err) // deleted since the search: nothing to thread
 	}
 	if err != nil {
-		return r.accountError(run, fmt.Errorf("run %d: thread %s: %w", run.ID, p.ConversationID, err))
+		return r.accountError(ctx, run, fmt.Errorf("run %d: thread %s: %w", run.ID, p.ConversationID, err))
 	}
 	u := store.ThreadUpdate{ConversationID: p.ConversationID, HitID: p.HitID, Complete: th.Complete}
 	nodes := make([]threadNode, 0, len(th.Tweets))
@@ -269,6 +377,7 @@ func (r *Runner) thread(ctx context.Context, j store.Job) error {
 	u.Thread, _ = json.Marshal(nodes)
 	u.ContentHash = hex.EncodeToString(h.Sum(nil))
 	if _, err := r.o.Store.SaveThread(ctx, run, u); err != nil {
+		r.keep(j.Key, u, err)
 		return err
 	}
 	r.o.Wake()
@@ -331,11 +440,16 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 	}
 	key := r.o.Analyzer.CacheKey(ac, thread)
 	a := store.Analysis{CacheKey: key, Status: "ok"}
+	keptKey := j.Key + "\x00" + key // a kept result is for this content only
+	fresh := false
 	if cached, hit, err := st.CachedAnalysis(ctx, run.OrgID, key); err != nil {
 		return err
 	} else if hit {
 		a.Result, a.Relevance, a.Opportunity, a.Provider, a.Model = cached.Result, cached.Relevance, cached.Opportunity, cached.Provider, cached.Model
+	} else if k, ok := r.kept(keptKey); ok {
+		a = k.(store.Analysis)
 	} else {
+		fresh = true
 		res, err := r.runAnalyzer(run.ID).Analyze(ctx, ac, thread)
 		var failed *analyze.FailedAnalysis
 		switch {
@@ -345,7 +459,16 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 		case errors.Is(err, analyze.ErrBudgetExceeded):
 			a.Status, a.Error = "failed", err.Error()
 		case err != nil:
-			return fmt.Errorf("run %d: analyze conversation %d: %w", run.ID, conv.ID, err)
+			err = fmt.Errorf("run %d: analyze conversation %d: %w", run.ID, conv.ID, err)
+			// The provider named when to come back (a quota's RetryInfo or Retry-After,
+			// longer than its own retries wait for): come back then. The pool's backoff
+			// would spend the job's attempts within the quota window, and lose the
+			// analysis to a 429 storm of a few minutes.
+			var te *analyze.TransientError
+			if errors.As(err, &te) && te.After > 0 {
+				return RetryAt(err, r.o.Now().Add(te.After))
+			}
+			return err
 		default:
 			a.Result, _ = json.Marshal(res)
 			a.Relevance, a.Opportunity, a.Provider, a.Model = res.Relevance, res.Opportunity, res.Provider, res.Model
@@ -358,7 +481,7 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 	if a.Provider == "" {
 		a.Provider, a.Model = "none", "none"
 	}
-	if r.o.OnTokens != nil && a.PromptTokens+a.ResponseTokens > 0 {
+	if r.o.OnTokens != nil && fresh && a.PromptTokens+a.ResponseTokens > 0 {
 		r.o.OnTokens(a.Provider, a.Model, a.PromptTokens, a.ResponseTokens)
 	}
 	opp := store.OpportunityDecision{Is: a.Status == "ok" && a.Opportunity && a.Relevance >= c.Threshold, Relevance: a.Relevance}
@@ -367,7 +490,9 @@ func (r *Runner) analyze(ctx context.Context, j store.Job) error {
 			return err
 		}
 	}
-	return st.SaveAnalysis(ctx, run, conv, a, conv.ContentHash, opp)
+	err = st.SaveAnalysis(ctx, run, conv, a, conv.ContentHash, opp)
+	r.keep(keptKey, a, err)
+	return err
 }
 
 // feedbackExamples is how many of a campaign's judged opportunities go into its prompt.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,16 @@ type envOptions struct {
 	waitForAccount time.Duration // scraper.Options.WaitForAccount (default 1m, as newRunEnv)
 	// clientSleep replaces the X client's sleeps (backoffs, waits for an account).
 	clientSleep func(ctx context.Context, d time.Duration) error
+	// clock, when set, is the clock of the fake X, the X client, the runner and the
+	// pool, and its Sleep the client's (unless clientSleep is set): faults_test.go.
+	clock    *fakeClock
+	xOptions []xfake.Option // added to the fake X's options (after the unlimited rates)
+	lease    time.Duration  // PoolOptions.Lease (default the pool's)
+	// backoff is PoolOptions.Backoff (default: 1ms, so attempts run out within a test).
+	backoff func(attempt int) time.Duration
+	log     io.Writer // where the runner, the pool and the X client log warnings (default nowhere)
+	// fullWait is PoolOptions.FullWait (default: 5ms).
+	fullWait time.Duration
 }
 
 // newRunEnvWith is newRunEnv with options; the pool retries failed jobs after 1ms
@@ -36,9 +47,28 @@ func newRunEnvWith(t testing.TB, nConv, perConv int, o envOptions) *runEnv {
 	t.Helper()
 	ctx := context.Background()
 	st := openStore(t)
-	x := xfake.New(xfake.WithRateLimit(xfake.OpSearchTimeline, xfake.Limit{}), xfake.WithRateLimit(xfake.OpTweetDetail, xfake.Limit{}),
-		xfake.WithPromoted(false))
+	xopts := []xfake.Option{xfake.WithRateLimit(xfake.OpSearchTimeline, xfake.Limit{}), xfake.WithRateLimit(xfake.OpTweetDetail, xfake.Limit{}),
+		xfake.WithPromoted(false)}
+	var now func() time.Time
+	if o.clock != nil {
+		now = o.clock.Now
+		xopts = append(xopts, xfake.WithClock(now))
+		if o.clientSleep == nil {
+			o.clientSleep = o.clock.Sleep
+		}
+	}
+	x := xfake.New(append(xopts, o.xOptions...)...)
 	t.Cleanup(x.Close)
+	log := zerolog.Nop()
+	if o.log != nil {
+		log = zerolog.New(o.log).Level(zerolog.WarnLevel).With().Timestamp().Logger()
+	}
+	if o.backoff == nil {
+		o.backoff = func(int) time.Duration { return time.Millisecond }
+	}
+	if o.fullWait == 0 {
+		o.fullWait = 5 * time.Millisecond
+	}
 	if o.accounts == 0 {
 		o.accounts = 2
 	}
@@ -70,19 +100,21 @@ func newRunEnvWith(t testing.TB, nConv, perConv int, o envOptions) *runEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &runEnv{st: st, x: x, org: org, campaign: c, analyzer: &countingAnalyzer{h: heuristic.New()}}
+	env := &runEnv{st: st, x: x, org: org, campaign: c, analyzer: &countingAnalyzer{h: heuristic.New()},
+		senders: NewSenders(st, true)}
 	var analyzer Analyzer = env.analyzer
 	if o.analyzer != nil {
 		analyzer = o.analyzer
 	}
-	env.runner = NewRunner(RunnerOptions{Store: st, Analyzer: analyzer, Log: zerolog.Nop(), AccountWait: o.accountWait,
+	env.runner = NewRunner(RunnerOptions{Store: st, Analyzer: analyzer, Log: log, AccountWait: o.accountWait, Now: now,
 		NewClient: func(accounts scraper.AccountStore) (*scraper.Client, error) {
-			return scraper.New(scraper.Options{APIBase: x.URL(), WebBase: x.RootURL(), TransactionID: "off", Accounts: accounts, Log: zerolog.Nop(),
-				WaitForAccount: o.waitForAccount, Sleep: o.clientSleep})
+			return scraper.New(scraper.Options{APIBase: x.URL(), WebBase: x.RootURL(), TransactionID: "off", Accounts: accounts, Log: log,
+				WaitForAccount: o.waitForAccount, Sleep: o.clientSleep, Now: now})
 		},
-		Wake: func() { env.pool.Wake() },
+		Wake:    func() { env.pool.Wake() },
+		Senders: env.senders,
 	})
-	env.pool = NewPool(st, PoolOptions{Size: 4, Handlers: env.runner.Handlers(), Backoff: func(int) time.Duration { return time.Millisecond }}, zerolog.Nop())
+	env.pool = NewPool(st, PoolOptions{Size: 4, Handlers: env.runner.Handlers(), Backoff: o.backoff, Lease: o.lease, Now: now, FullWait: o.fullWait}, log)
 	env.pool.Start(ctx)
 	watch, stop := context.WithCancel(ctx)
 	go env.runner.Watch(watch, 20*time.Millisecond)

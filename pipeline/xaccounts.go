@@ -17,6 +17,9 @@ import (
 type XAccounts struct {
 	st    *store.Store
 	orgID int64
+	// onSuccess, when set, is told of every lease under which X answered with data:
+	// the organization has a usable account (the runner's wait for one is over).
+	onSuccess func()
 }
 
 // NewXAccounts returns the pool of orgID's X sessions.
@@ -41,6 +44,9 @@ func (x *XAccounts) Acquire(ctx context.Context, op string, now, until time.Time
 
 // Release ends a lease and records what happened.
 func (x *XAccounts) Release(ctx context.Context, accountID int64, op string, o scraper.Outcome) error {
+	if o.Success && x.onSuccess != nil {
+		x.onSuccess()
+	}
 	// The lease must end even when the caller was cancelled mid-request, or the
 	// account would sit leased until the lease runs out.
 	return x.st.ReleaseXAccount(context.WithoutCancel(ctx), accountID, op, store.XOutcome{

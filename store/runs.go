@@ -311,8 +311,10 @@ type SearchPage struct {
 }
 
 // SaveSearchPage stores a page, advances the run's cursor and enqueues a thread job
-// for every conversation with a tweet new to the campaign, all in one transaction: a
-// crash before the commit fetches the page again, after it continues from the next.
+// for every conversation with a tweet new to the campaign, or with a tweet the
+// campaign has but no stored thread (an earlier run found the tweet and failed to
+// fetch its thread, for want of X accounts say), all in one transaction: a crash
+// before the commit fetches the page again, after it continues from the next.
 func (s *Store) SaveSearchPage(ctx context.Context, r Run, p SearchPage) (newTweets int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		fresh, err := UpsertTweetsTx(ctx, tx, r.OrgID, r.CampaignID, r.ID, p.Tweets)
@@ -323,6 +325,17 @@ func (s *Store) SaveSearchPage(ctx context.Context, r Run, p SearchPage) (newTwe
 		isNew := make(map[string]bool, len(fresh))
 		for _, id := range fresh {
 			isNew[id] = true
+		}
+		// Without this, a hit whose thread a failed run could not fetch was never
+		// threaded again: the next run saw it as known and skipped it.
+		unthreaded, err := unthreadedTx(ctx, tx, r.CampaignID, p.Tweets, isNew)
+		if err != nil {
+			return err
+		}
+		for _, t := range p.Tweets {
+			if unthreaded[t.ConversationID] {
+				isNew[t.ID] = true
+			}
 		}
 		var jobs []Job
 		seen := map[string]bool{}
@@ -352,6 +365,36 @@ func (s *Store) SaveSearchPage(ctx context.Context, r Run, p SearchPage) (newTwe
 	return newTweets, err
 }
 
+// unthreadedTx returns the conversations of the known (not new) tweets of a page that
+// the campaign has no stored thread of.
+func unthreadedTx(ctx context.Context, tx *sql.Tx, campaignID int64, tweets []StoredTweet, isNew map[string]bool) (map[string]bool, error) {
+	args := []any{campaignID}
+	seen := map[string]bool{}
+	for _, t := range tweets {
+		if !isNew[t.ID] && !seen[t.ConversationID] {
+			seen[t.ConversationID] = true
+			args = append(args, t.ConversationID)
+		}
+	}
+	if len(args) == 1 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT conversation_id FROM conversations WHERE campaign_id = ? AND conversation_id IN (?`+
+		strings.Repeat(", ?", len(args)-2)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: threads of campaign %d: %w", campaignID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: threads of campaign %d: %w", campaignID, err)
+		}
+		delete(seen, id)
+	}
+	return seen, rows.Err()
+}
+
 // newerID compares X's snowflake ids, which grow with time: longer is newer, then
 // lexical order.
 func newerID(a, b string) bool {
@@ -367,6 +410,17 @@ func (s *Store) FinishRun(ctx context.Context, id int64, status, errMsg string) 
 		WHERE id = ? AND status IN ('queued', 'running')`, status, errMsg, ts(time.Now()), id)
 	if err != nil {
 		return fmt.Errorf("store: finish run %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetRunError records why an active run will end failed, without ending it: its
+// other jobs go on (the analyses of what it fetched), and FinishIdleRuns ends it
+// failed with msg once they are done. The first reason recorded stays.
+func (s *Store) SetRunError(ctx context.Context, id int64, msg string) error {
+	_, err := s.rw.ExecContext(ctx, `UPDATE runs SET error = ? WHERE id = ? AND status IN ('queued', 'running') AND error = ''`, msg, id)
+	if err != nil {
+		return fmt.Errorf("store: set error of run %d: %w", id, err)
 	}
 	return nil
 }
@@ -394,11 +448,13 @@ func (s *Store) CancelRun(ctx context.Context, orgID, id int64) (Run, error) {
 }
 
 // FinishIdleRuns closes every running run that has no job left queued or running:
-// succeeded, or failed when its search job failed (nothing could be searched). It is
-// called periodically by the pool, so completion needs no job of its own.
+// succeeded, or failed when its search job failed (nothing could be searched) or a
+// job recorded why the run fails (SetRunError). It is called periodically by the
+// pool, so completion needs no job of its own.
 func (s *Store) FinishIdleRuns(ctx context.Context) ([]int64, error) {
-	rows, err := s.rw.QueryContext(ctx, `SELECT r.id,
-			COALESCE((SELECT last_error FROM jobs j WHERE j.run_id = r.id AND j.kind = 'search' AND j.state IN ('failed', 'dead')), '')
+	rows, err := s.rw.QueryContext(ctx, `SELECT r.id, COALESCE(
+			(SELECT 'search failed: ' || last_error FROM jobs j WHERE j.run_id = r.id AND j.kind = 'search' AND j.state IN ('failed', 'dead')),
+			r.error)
 		FROM runs r
 		WHERE r.status IN ('queued', 'running')
 		  AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id)
@@ -432,7 +488,7 @@ func (s *Store) FinishIdleRuns(ctx context.Context) ([]int64, error) {
 		}
 		status, msg := RunSucceeded, ""
 		if i.failed != "" {
-			status, msg = RunFailed, "search failed: "+i.failed
+			status, msg = RunFailed, i.failed
 		}
 		if err := s.FinishRun(ctx, i.id, status, msg); err != nil {
 			return ids, err

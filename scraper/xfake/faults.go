@@ -32,9 +32,10 @@ type Fault struct {
 func (f *Fault) replaces() bool { return f.Status != 0 }
 
 type faultRule struct {
-	match func(Request) bool
-	f     Fault
-	left  int // < 0: forever
+	match  func(Request) bool
+	f      Fault
+	left   int                         // < 0: forever
+	choose func(Request) (Fault, bool) // when set, decides instead of match and f
 }
 
 // InjectFault makes the next times requests that match answer with f (times <= 0:
@@ -53,6 +54,17 @@ func (s *Server) InjectFault(match func(Request) bool, f Fault, times int) {
 	s.faults = append(s.faults, &faultRule{match: match, f: f, left: times})
 }
 
+// InjectFaultFunc adds a rule that lets choose pick the fault of each request: it
+// answers with the Fault choose returns when choose reports true, and passes the
+// request on to the next rules otherwise. A storm of varied faults (each request
+// drawing one at random) is one such rule. Like a match function, choose runs
+// without the server's lock and sees the request after authentication.
+func (s *Server) InjectFaultFunc(choose func(Request) (Fault, bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultRule{choose: choose, left: -1})
+}
+
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
@@ -68,6 +80,16 @@ func (s *Server) matchFault(req *Request) *Fault {
 	snapshot := *req
 	s.mu.Unlock()
 	for _, r := range rules {
+		if r.choose != nil {
+			f, ok := r.choose(snapshot)
+			if !ok {
+				continue
+			}
+			s.mu.Lock()
+			req.Fault = f.Name
+			s.mu.Unlock()
+			return &f
+		}
 		if !r.match(snapshot) {
 			continue
 		}

@@ -208,3 +208,30 @@ func TestFaultAfterRateLimit(t *testing.T) {
 		t.Fatalf("fault not kept for the next allowed request: %s", res.body)
 	}
 }
+
+// TestInjectFaultFunc: one rule picks each request's fault, or passes it on to the
+// rules after it; the request records the fault's name.
+func TestInjectFaultFunc(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	s.InjectFaultFunc(func(r Request) (Fault, bool) {
+		switch r.Seq % 3 {
+		case 1:
+			return FaultServerError(), true
+		case 2:
+			return FaultOverCapacity(), true
+		}
+		return Fault{}, false
+	})
+	s.InjectFault(nil, FaultBare401(), 0)
+	var got []int
+	for range 6 {
+		got = append(got, do(t, s, call{vars: searchVars("x")}).status)
+	}
+	if !slices.Equal(got, []int{500, 503, 401, 500, 503, 401}) {
+		t.Errorf("statuses %v", got)
+	}
+	if f := s.Requests()[1].Fault; f != "error 130" {
+		t.Errorf("the second request's fault is %q", f)
+	}
+}

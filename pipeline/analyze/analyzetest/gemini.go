@@ -73,6 +73,10 @@ type Gemini struct {
 	script[GeminiRequest]
 	URL string
 	Key string // the API key it accepts in x-goog-api-key (or ?key=)
+	// Respond, when set, answers the requests the script has no reply left for, from
+	// the request itself: a storm decided per request, or an answer per conversation.
+	// Set it before the first request; it may be called concurrently.
+	Respond func(GeminiRequest) Reply
 }
 
 // GeminiRequest is one request the fake received.
@@ -157,9 +161,13 @@ func (g *Gemini) generateContent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	g.record(GeminiRequest{Model: model, Header: r.Header.Clone(), Body: body})
+	req := GeminiRequest{Model: model, Header: r.Header.Clone(), Body: body}
+	g.record(req)
 
 	rep, ok := g.next()
+	if !ok && g.Respond != nil {
+		rep, ok = g.Respond(req), true
+	}
 	if !ok {
 		googleError(w, http.StatusInternalServerError, "analyzetest: no scripted reply left", "")
 		return

@@ -25,6 +25,10 @@ type Config struct {
 	DigestMax int
 	// APIURL replaces Slack's Web API base URL; tests point it at a fake.
 	APIURL string
+	// Now and Sleep are the clock of the per-channel pacing; nil: the real one. Tests
+	// that run on a fake clock pass theirs.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 var _ deliver.Sender = (*Client)(nil)
@@ -63,6 +67,12 @@ func New(cfg Config, hc *http.Client) *Client {
 		sleep: sleepCtx,
 		next:  map[string]time.Time{},
 		done:  map[string]int{},
+	}
+	if cfg.Now != nil {
+		c.now = cfg.Now
+	}
+	if cfg.Sleep != nil {
+		c.sleep = cfg.Sleep
 	}
 	if cfg.WebhookURL == "" {
 		opts := []slack.Option{slack.OptionHTTPClient(hc)}

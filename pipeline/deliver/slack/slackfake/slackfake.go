@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Token is the bot token the fake accepts; any other gets invalid_auth.
@@ -42,6 +43,15 @@ type Server struct {
 	msgs   []Message
 	faults []queued
 	hits   int
+	down   outage
+}
+
+// outage is a time during which every request fails.
+type outage struct {
+	now    func() time.Time
+	until  time.Time
+	status int
+	failed int
 }
 
 // New starts a fake and stops it when the test ends.
@@ -83,6 +93,24 @@ func (s *Server) FailAfter(n int, f Fault) {
 	s.faults = append(s.faults, queued{after: n, f: f})
 }
 
+// DownUntil makes every request fail with status (503 when 0), as during an outage
+// of Slack, until now reaches until; now is the test's clock, which may be a fake one.
+func (s *Server) DownUntil(now func() time.Time, until time.Time, status int) {
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = outage{now: now, until: until, status: status}
+}
+
+// FailedDown counts the requests refused by DownUntil's outage.
+func (s *Server) FailedDown() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down.failed
+}
+
 // Messages returns the accepted messages in arrival order.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -101,6 +129,13 @@ func (s *Server) Requests() int {
 func (s *Server) fault(w http.ResponseWriter, webAPI bool) bool {
 	s.mu.Lock()
 	s.hits++
+	if s.down.now != nil && s.down.now().Before(s.down.until) {
+		s.down.failed++
+		status := s.down.status
+		s.mu.Unlock()
+		w.WriteHeader(status)
+		return true
+	}
 	if len(s.faults) == 0 {
 		s.mu.Unlock()
 		return false

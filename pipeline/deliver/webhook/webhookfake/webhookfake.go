@@ -41,6 +41,34 @@ type Receiver struct {
 	faults     []queued
 	rejected   int
 	duplicates int
+	down       outage
+}
+
+// outage is a time during which every request fails.
+type outage struct {
+	now    func() time.Time
+	until  time.Time
+	status int
+	failed int
+}
+
+// DownUntil makes every request fail with status (503 when 0), before any check, as
+// a receiver that is down does, until now reaches until; now is the test's clock,
+// which may be a fake one.
+func (r *Receiver) DownUntil(now func() time.Time, until time.Time, status int) {
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down = outage{now: now, until: until, status: status}
+}
+
+// FailedDown counts the requests refused by DownUntil's outage.
+func (r *Receiver) FailedDown() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.down.failed
 }
 
 // New starts a receiver for secret (empty: accept unsigned requests), stopped when
@@ -95,6 +123,15 @@ func (r *Receiver) Duplicates() int {
 }
 
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	if r.down.now != nil && r.down.now().Before(r.down.until) {
+		r.down.failed++
+		status := r.down.status
+		r.mu.Unlock()
+		w.WriteHeader(status)
+		return
+	}
+	r.mu.Unlock()
 	body, err := io.ReadAll(io.LimitReader(req.Body, 8<<20))
 	if err != nil || req.Method != http.MethodPost {
 		http.Error(w, "bad request", http.StatusBadRequest)
