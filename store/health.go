@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -28,6 +29,9 @@ func (s *Store) Ping(ctx context.Context) error {
 			return fmt.Errorf("store: %s is read-only", p)
 		}
 	}
+	if err := s.checkSpace(ctx); err != nil {
+		return err
+	}
 	// Concurrent checks may overwrite each other's probe, so read back "at least mine".
 	now := time.Now().UnixNano()
 	_, err := s.rw.ExecContext(ctx, `INSERT INTO health_probe (id, checked_at) VALUES (1, ?)
@@ -41,6 +45,30 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	if got < now {
 		return fmt.Errorf("store: read back probe %d, wrote %d", got, now)
+	}
+	return nil
+}
+
+// MinFreeSpace is the free disk space below which the health check fails: SQLite needs
+// room to grow the file, the WAL and its checkpoints, and a disk that fills up fails
+// every write that needs a new page, while the probe below, updating a row in place,
+// would still succeed.
+const MinFreeSpace = 64 << 20
+
+// checkSpace fails when the disk of the database, or the size cap SetMaxPageCount put
+// on it, leaves no room to grow.
+func (s *Store) checkSpace(ctx context.Context) error {
+	if free, ok := freeBytes(filepath.Dir(s.path)); ok && free < MinFreeSpace {
+		return fmt.Errorf("store: only %d MiB free on the disk of %s; writes will fail when it fills", free>>20, s.path)
+	}
+	var pages, maxPages int64
+	err := s.rw.QueryRowContext(ctx, `SELECT (SELECT page_count FROM pragma_page_count()), (SELECT max_page_count FROM pragma_max_page_count())`).
+		Scan(&pages, &maxPages)
+	if err != nil {
+		return fmt.Errorf("store: page count: %w", err)
+	}
+	if pages >= maxPages {
+		return fmt.Errorf("store: %s is at its size cap of %d pages; writes that need a page fail", s.path, maxPages)
 	}
 	return nil
 }

@@ -33,6 +33,10 @@ func TestMaxPageCountFillsTheDisk(t *testing.T) {
 	if !IsFull(werr) {
 		t.Fatalf("write past the cap: %v, want SQLITE_FULL", werr)
 	}
+	// The health check sees it, though its own probe still writes in place.
+	if err := s.Ping(ctx); err == nil || !strings.Contains(err.Error(), "size cap") {
+		t.Fatalf("Ping of a full database: %v", err)
+	}
 	if IsFull(fmt.Errorf("wrapped: %w", ErrNotFound)) {
 		t.Fatal("IsFull of another error")
 	}
@@ -41,6 +45,9 @@ func TestMaxPageCountFillsTheDisk(t *testing.T) {
 	}
 	if _, err := s.UpsertTweets(ctx, org.ID, 0, 0, []StoredTweet{big}); err != nil {
 		t.Fatalf("write after the cap is lifted: %v", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping once space is back: %v", err)
 	}
 	if n, err := s.Count(ctx, `SELECT COUNT(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'`); err != nil || n != 0 {
 		t.Fatalf("integrity_check: %d problems (%v)", n, err)
