@@ -11,7 +11,7 @@ import (
 	"runtime"
 	"strings"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 )
 
 // ErrNotFound is returned, wrapped with the id that was asked for, when a row does not
@@ -78,10 +78,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
 		f.Close()
 	}
-	rw, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
+	rw := sql.OpenDB(cachingConnector{dsn: dsn(path, false), drv: &sqlite.Driver{}})
 	rw.SetMaxOpenConns(1)
 	rw.SetMaxIdleConns(1)
 	rw.SetConnMaxLifetime(0)
@@ -101,11 +98,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if readers <= 0 {
 		readers = max(2, runtime.NumCPU())
 	}
-	ro, err := sql.Open("sqlite", dsn(path, true))
-	if err != nil {
-		rw.Close()
-		return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
-	}
+	ro := sql.OpenDB(cachingConnector{dsn: dsn(path, true), drv: &sqlite.Driver{}})
 	ro.SetMaxOpenConns(readers)
 	ro.SetMaxIdleConns(readers)
 	s.ro = ro
