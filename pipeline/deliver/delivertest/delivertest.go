@@ -5,6 +5,7 @@ package delivertest
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -137,3 +138,34 @@ func Opportunities(campaign string, n int) []deliver.Opportunity {
 	}
 	return out
 }
+
+// Outage is a delivery target that is down: until a time of the test's clock (which
+// may be a fake one) it refuses every request with one status. The zero Outage is
+// none. The fakes that hold one call it under their own lock.
+type Outage struct {
+	now    func() time.Time
+	until  time.Time
+	status int
+	failed int
+}
+
+// Set starts an outage answering status (503 when 0) until now reaches until.
+func (o *Outage) Set(now func() time.Time, until time.Time, status int) {
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	*o = Outage{now: now, until: until, status: status}
+}
+
+// Refuse reports whether a request arriving now is refused, and with which status;
+// it counts the refusals.
+func (o *Outage) Refuse() (int, bool) {
+	if o.now == nil || !o.now().Before(o.until) {
+		return 0, false
+	}
+	o.failed++
+	return o.status, true
+}
+
+// Failed counts the requests refused.
+func (o *Outage) Failed() int { return o.failed }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"nexus/pipeline/deliver/delivertest"
 )
 
 // Token is the bot token the fake accepts; any other gets invalid_auth.
@@ -43,7 +45,7 @@ type Server struct {
 	msgs   []Message
 	faults []queued
 	hits   int
-	down   outage
+	down   delivertest.Outage
 }
 
 // outage is a time during which every request fails.
@@ -96,19 +98,16 @@ func (s *Server) FailAfter(n int, f Fault) {
 // DownUntil makes every request fail with status (503 when 0), as during an outage
 // of Slack, until now reaches until; now is the test's clock, which may be a fake one.
 func (s *Server) DownUntil(now func() time.Time, until time.Time, status int) {
-	if status == 0 {
-		status = http.StatusServiceUnavailable
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.down = outage{now: now, until: until, status: status}
+	s.down.Set(now, until, status)
 }
 
 // FailedDown counts the requests refused by DownUntil's outage.
 func (s *Server) FailedDown() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.down.failed
+	return s.down.Failed()
 }
 
 // Messages returns the accepted messages in arrival order.
@@ -129,9 +128,7 @@ func (s *Server) Requests() int {
 func (s *Server) fault(w http.ResponseWriter, webAPI bool) bool {
 	s.mu.Lock()
 	s.hits++
-	if s.down.now != nil && s.down.now().Before(s.down.until) {
-		s.down.failed++
-		status := s.down.status
+	if status, down := s.down.Refuse(); down {
 		s.mu.Unlock()
 		w.WriteHeader(status)
 		return true

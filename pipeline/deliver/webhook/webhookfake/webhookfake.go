@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"nexus/pipeline/deliver/delivertest"
 	"nexus/pipeline/deliver/webhook"
 )
 
@@ -41,34 +42,23 @@ type Receiver struct {
 	faults     []queued
 	rejected   int
 	duplicates int
-	down       outage
-}
-
-// outage is a time during which every request fails.
-type outage struct {
-	now    func() time.Time
-	until  time.Time
-	status int
-	failed int
+	down       delivertest.Outage
 }
 
 // DownUntil makes every request fail with status (503 when 0), before any check, as
 // a receiver that is down does, until now reaches until; now is the test's clock,
 // which may be a fake one.
 func (r *Receiver) DownUntil(now func() time.Time, until time.Time, status int) {
-	if status == 0 {
-		status = http.StatusServiceUnavailable
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.down = outage{now: now, until: until, status: status}
+	r.down.Set(now, until, status)
 }
 
 // FailedDown counts the requests refused by DownUntil's outage.
 func (r *Receiver) FailedDown() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.down.failed
+	return r.down.Failed()
 }
 
 // New starts a receiver for secret (empty: accept unsigned requests), stopped when
@@ -124,9 +114,7 @@ func (r *Receiver) Duplicates() int {
 
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
-	if r.down.now != nil && r.down.now().Before(r.down.until) {
-		r.down.failed++
-		status := r.down.status
+	if status, down := r.down.Refuse(); down {
 		r.mu.Unlock()
 		w.WriteHeader(status)
 		return
