@@ -310,6 +310,12 @@ func (p *Pool) run(ctx context.Context, j store.Job) (res store.JobResult) {
 	default:
 		res.State, res.RetryAt = store.JobQueued, p.opts.Now().Add(p.opts.Backoff(j.Attempts))
 	}
+	if errors.As(err, &def) && ctx.Err() == nil && !store.IsFull(err) {
+		// A deferral is a wait (for an X account to free), not a failure: during a long
+		// rate-limit window a warning for each look drowned the log.
+		p.log.Info().Int64("job_id", j.ID).Str("kind", j.Kind).Time("until", def.at).Err(err).Msg("job waits")
+		return res
+	}
 	p.log.Warn().Int64("job_id", j.ID).Str("kind", j.Kind).Int("attempt", j.Attempts).
 		Str("next", res.State).Err(err).Msg("job failed")
 	return res
