@@ -24,8 +24,8 @@ func TestMetricsAddr(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, done := startServer(t, ctx, srv)
-	if code, _ := getHealth(t, base); code != http.StatusOK {
-		t.Fatalf("health: %d", code)
+	if code, body := getHealth(t, base); code != http.StatusOK {
+		t.Fatalf("health: %d %v", code, body)
 	}
 	get := func(url string) (int, string) {
 		t.Helper()

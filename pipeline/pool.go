@@ -149,6 +149,10 @@ func (p *Pool) Start(ctx context.Context) {
 	p.stopClaiming, p.stopWork = stopClaiming, stopWork
 	p.dispatchDone, p.finishDone = make(chan struct{}), make(chan struct{})
 	p.started.Store(true)
+	// Counted alive before they are scheduled, so that a health check right after Start
+	// does not see a worker that has not run yet as a dead one; each uncounts itself
+	// when it exits.
+	p.alive.Add(int64(p.opts.Size))
 	for range p.opts.Size {
 		p.workers.Go(func() { p.work(workCtx) })
 	}
@@ -241,7 +245,6 @@ func (p *Pool) requeueExpired(ctx context.Context) {
 }
 
 func (p *Pool) work(ctx context.Context) {
-	p.alive.Add(1)
 	defer p.alive.Add(-1)
 	for j := range p.jobs {
 		if ctx.Err() != nil {
