@@ -60,14 +60,19 @@ func (s *Store) SaveThread(ctx context.Context, r Run, u ThreadUpdate) (Conversa
 		if c.AnalyzedHash == u.ContentHash {
 			return nil // unchanged since its last analysis: nothing to judge again
 		}
-		return EnqueueTx(ctx, tx, Job{OrgID: r.OrgID, Kind: KindAnalyze, RunID: r.ID, MaxAttempts: 6,
-			Key:     fmt.Sprintf("run:%d:analyze:%d", r.ID, c.ID),
-			Payload: []byte(fmt.Sprintf(`{"conversation":%d}`, c.ID))})
+		return EnqueueTx(ctx, tx, analyzeJob(r, c.ID))
 	})
 	if err != nil {
 		return c, err
 	}
 	return s.Conversation(ctx, r.OrgID, c.ID)
+}
+
+// analyzeJob is run r's analysis of a conversation; its key makes it one per run.
+func analyzeJob(r Run, conversationID int64) Job {
+	return Job{OrgID: r.OrgID, Kind: KindAnalyze, RunID: r.ID, MaxAttempts: 6,
+		Key:     fmt.Sprintf("run:%d:analyze:%d", r.ID, conversationID),
+		Payload: []byte(fmt.Sprintf(`{"conversation":%d}`, conversationID))}
 }
 
 const conversationCols = `id, org_id, campaign_id, conversation_id, hit_id, run_id, thread, tweet_count, complete,

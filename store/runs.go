@@ -352,6 +352,13 @@ func (s *Store) SaveSearchPage(ctx context.Context, r Run, p SearchPage) (newTwe
 				Key:     fmt.Sprintf("run:%d:thread:%s", r.ID, t.ConversationID),
 				Payload: []byte(fmt.Sprintf(`{"conversation_id":%q,"hit_id":%q}`, t.ConversationID, t.ID))})
 		}
+		if p.Done {
+			retry, err := unanalyzedTx(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, retry...)
+		}
 		if err := EnqueueTx(ctx, tx, jobs...); err != nil {
 			return err
 		}
@@ -363,6 +370,37 @@ func (s *Store) SaveSearchPage(ctx context.Context, r Run, p SearchPage) (newTwe
 		return nil
 	})
 	return newTweets, err
+}
+
+// maxAnalysisRetries bounds the older conversations one run analyses again, so that a
+// long LLM outage is caught up over a few runs instead of swelling one.
+const maxAnalysisRetries = 500
+
+// unanalyzedTx returns analyze jobs, for run r, of the campaign's conversations that no
+// analysis ever came back for: their analyze jobs died (an LLM outage longer than the
+// jobs' attempts, say), and without this a later run never judged them, since it only
+// analyses what changed. A conversation with a failed analysis on record is not
+// retried (the model could not read it; a change to the thread tries again), nor one
+// this run is threading, whose analysis follows its new content.
+func unanalyzedTx(ctx context.Context, tx *sql.Tx, r Run) ([]Job, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT cv.id FROM conversations cv
+		WHERE cv.campaign_id = ? AND cv.analyzed_hash != cv.content_hash
+		  AND NOT EXISTS (SELECT 1 FROM analyses a WHERE a.conversation_id = cv.id)
+		  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.key = 'run:' || ? || ':thread:' || cv.conversation_id)
+		ORDER BY cv.id LIMIT ?`, r.CampaignID, r.ID, maxAnalysisRetries)
+	if err != nil {
+		return nil, fmt.Errorf("store: unanalysed conversations of campaign %d: %w", r.CampaignID, err)
+	}
+	defer rows.Close()
+	var jobs []Job
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: unanalysed conversations of campaign %d: %w", r.CampaignID, err)
+		}
+		jobs = append(jobs, analyzeJob(r, id))
+	}
+	return jobs, rows.Err()
 }
 
 // unthreadedTx returns the conversations of the known (not new) tweets of a page that
